@@ -1,0 +1,224 @@
+"""The dataset registry: MNIST and Fashion-MNIST, fetched from the first source that works, verified, loaded fast."""
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mnistlib import config, sources
+
+PARTS = ("x_train", "y_train", "x_test", "y_test")
+FULL_SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,), "x_test": (10000, 28, 28), "y_test": (10000,)}
+SMALL_DIR = Path(__file__).parent / "small"
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What we know about a dataset before loading it: names, classes and checksums."""
+
+    name: str
+    title: str
+    subject: str
+    class_names: tuple[str, ...]
+    sha256: dict  # part -> SHA-256 of the decoded uint8 array's bytes (full data)
+    small_sha256: dict  # the same for the committed small subset
+
+
+REGISTRY = {
+    "mnist": DatasetInfo(
+        name="mnist",
+        title="MNIST digits",
+        subject="handwritten digits",
+        class_names=tuple(str(digit) for digit in range(10)),
+        sha256={
+            "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
+            "y_train": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
+            "x_test": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
+            "y_test": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
+        },
+        small_sha256={
+            "x_train": "02966109521c8e39ca8526525f9c7622fee74e411b3fbfdf07b67a5c341d73f6",
+            "y_train": "0274f0e7f9f5ee7be2dd504570444976fa6e27d35e3046897d64d49532ed0a4d",
+            "x_test": "6f5a33aae7be2fabf0dbb84ad560996c4cd5b337e86d9f930f30e8ebb4d78c78",
+            "y_test": "de4185a16fa37d4f32a98aefe06c7305127d47e863d309a42a0361c48796b456",
+        },
+    ),
+    "fashion_mnist": DatasetInfo(
+        name="fashion_mnist",
+        title="Fashion-MNIST",
+        subject="pieces of clothing",
+        class_names=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+        sha256={
+            "x_train": "2e487a6c89124f78f2d7521542223cafe96f7123c3ca13d447772ac6ecbb3012",
+            "y_train": "657fbd221bfc9f4198cc14b5619cc33ec57c58dd0e47af4d99d6650759e869a7",
+            "x_test": "c867c93ff95360594e8ec3287995350b824dd110b11595c0e13d5423f621867a",
+            "y_test": "3d0e6c6ea990b53b6f8f500a41cac93881d981b315f84578b7d915342ade01e9",
+        },
+        small_sha256={
+            "x_train": "a36fb9b3162be7b5c97c7116a56dcf5bb60d49638d5b9a55e0bd9fc42ff6e270",
+            "y_train": "bc1446b697b77c2c4f41b8630f17d7a9313d9ce5daf22253f895156c091389ee",
+            "x_test": "bd717e348f61637449a527deed3d31d7c25693628801d071a875fdcac2abd785",
+            "y_test": "946b7680535a2e8aba23bb57eb3c7bcee1ef47ba08d7ac283613e0ea3850efdd",
+        },
+    ),
+}
+
+
+class DataMissingError(RuntimeError):
+    """The dataset has not been fetched yet."""
+
+
+class DataCorruptError(RuntimeError):
+    """A stored file does not hold the verified data."""
+
+
+@dataclass(frozen=True, repr=False)
+class Dataset:
+    """One dataset in memory: images (N, 28, 28) uint8 0–255 and labels (N,) uint8 0–9, read-only."""
+
+    name: str
+    title: str
+    class_names: tuple[str, ...]
+    subset: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+    def __repr__(self):
+        return (f"Dataset({self.name!r}, subset={self.subset!r}, x_train={self.x_train.shape}, "
+                f"x_test={self.x_test.shape})")
+
+
+def available() -> list[str]:
+    """Names of the known datasets."""
+    return list(REGISTRY)
+
+
+def info(name: str) -> DatasetInfo:
+    """The registry entry for name; ValueError listing the known names otherwise."""
+    if name not in REGISTRY:
+        raise ValueError(f"Unknown dataset {name!r}: choose one of {', '.join(available())}.")
+    return REGISTRY[name]
+
+
+def fetch_command(name: str) -> str:
+    """The command that (re-)fetches a dataset, for error messages."""
+    return f"python -m mnistlib fetch --dataset {name}"
+
+
+def checksum(array: np.ndarray) -> str:
+    """SHA-256 of an array's bytes in C order."""
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def dataset_dir(name: str) -> Path:
+    """Folder of one dataset's verified .npy files."""
+    return config.data_dir() / info(name).name
+
+
+def _verify(name: str, part: str, array: np.ndarray, expected: dict, where: str) -> np.ndarray:
+    """array if its dtype and checksum match; DataCorruptError naming where it came from otherwise."""
+    if array.dtype != np.uint8 or checksum(array) != expected[part]:
+        raise DataCorruptError(
+            f"{where} does not hold the verified {info(name).title} {part} "
+            f"(checksum mismatch). Re-fetch it with: {fetch_command(name)}"
+        )
+    array.flags.writeable = False
+    return array
+
+
+def _load_full(name: str) -> dict:
+    folder = dataset_dir(name)
+    arrays = {}
+    for part in PARTS:
+        path = folder / f"{part}.npy"
+        if not path.is_file():
+            raise DataMissingError(
+                f"{info(name).title} has not been fetched yet ({path} is missing). Run: {fetch_command(name)}"
+            )
+        try:
+            array = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as error:
+            raise DataCorruptError(
+                f"{path} is damaged ({error}). Re-fetch it with: {fetch_command(name)}"
+            ) from error
+        arrays[part] = _verify(name, part, array, info(name).sha256, str(path))
+    return arrays
+
+
+def _load_small(name: str) -> dict:
+    path = SMALL_DIR / f"{name}.npz"
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {part: npz[part] for part in PARTS}
+    except (OSError, ValueError, KeyError, EOFError) as error:
+        raise DataCorruptError(f"The committed subset {path} is missing or damaged ({error}).") from error
+    return {part: _verify(name, part, arrays[part], info(name).small_sha256, str(path)) for part in PARTS}
+
+
+def load(name: str, subset: str | None = None) -> Dataset:
+    """The verified dataset: subset "full" (60000/10000), "small" (1000/200) or None for config.subset()."""
+    entry = info(name)
+    subset = subset or config.subset()
+    if subset not in config.SUBSETS:
+        raise ValueError(f"Unknown subset {subset!r}: choose one of {', '.join(config.SUBSETS)}.")
+    arrays = _load_full(name) if subset == "full" else _load_small(name)
+    return Dataset(name=entry.name, title=entry.title, class_names=entry.class_names, subset=subset, **arrays)
+
+
+def is_fetched(name: str) -> bool:
+    """True when the dataset's four files are present (load() still verifies them)."""
+    return all((dataset_dir(name) / f"{part}.npy").is_file() for part in PARTS)
+
+
+def _save_atomically(path: Path, array: np.ndarray) -> None:
+    """Write one .npy through a temporary file so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".npy")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            np.save(file, array, allow_pickle=False)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def fetch(name: str, progress=None) -> Path:
+    """Put verified data in the data folder, from the first source that works; returns the folder.
+
+    progress(done, total, message) is called as sources are tried and bytes arrive (total 0 = unknown).
+    """
+    entry = info(name)
+    try:
+        _load_full(name)
+        return dataset_dir(name)
+    except (DataMissingError, DataCorruptError):
+        pass
+    failures = []
+    for label, source in sources.SOURCES:
+        if progress:
+            progress(0, 0, f"trying the {label}")
+        try:
+            arrays = source(name, progress)
+        except (sources.SourceUnavailable, ValueError) as error:
+            failures.append(f"{label}: {error}")
+            continue
+        mismatched = [part for part in PARTS if checksum(arrays[part]) != entry.sha256[part]]
+        if mismatched:
+            failures.append(f"{label}: {', '.join(mismatched)} failed verification")
+            continue
+        for part in PARTS:
+            _save_atomically(dataset_dir(name) / f"{part}.npy", arrays[part])
+        if progress:
+            progress(1, 1, f"{entry.title} verified from the {label}")
+        return dataset_dir(name)
+    raise DataMissingError(f"Could not fetch {entry.title} from any source: " + "; ".join(failures))
