@@ -1,7 +1,15 @@
-"""Shared fixtures: temporary model stores and seeded generators."""
+"""Shared fixtures: a private model store for the test session, small trained models, seeded generators."""
+
+import os
+import tempfile
 
 import numpy as np
 import pytest
+
+# No test may touch a real model store: the whole session (and the worker processes it spawns,
+# which inherit the environment) writes to a temporary one unless a test sets its own.
+os.environ["MNISTLIB_MODELS_DIR"] = tempfile.mkdtemp(prefix="mnistlib-test-models-")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 @pytest.fixture
@@ -17,3 +25,46 @@ def models_dir(tmp_path, monkeypatch):
 def rng():
     """A seeded random generator."""
     return np.random.default_rng(0)
+
+
+def train_and_store(dataset: str, epochs: int = 3, spec=None, name=None):
+    """Train a model in this process on the small subset and store it with per-epoch test probabilities."""
+    import keras
+
+    from mnistlib import datasets, models, store
+
+    spec = spec or models.ModelSpec(validation_split=0.1)
+    data = datasets.load(dataset, subset="small")
+    model = models.build(spec)
+    x_train = data.x_train.astype("float32") / 255.0
+    x_test = data.x_test.astype("float32") / 255.0
+    per_epoch = []
+
+    class TestProbabilities(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            per_epoch.append(self.model.predict(x_test, verbose=0).astype("float16"))
+
+    fitted = model.fit(x_train, data.y_train, epochs=epochs, batch_size=spec.batch_size,
+                       validation_split=spec.validation_split, verbose=0, callbacks=[TestProbabilities()])
+    test_loss, test_accuracy = model.evaluate(x_test, data.y_test, verbose=0)
+    history = [
+        {"epoch": epoch + 1, **{key: float(values[epoch]) for key, values in fitted.history.items()}}
+        for epoch in range(epochs)
+    ]
+    return store.save(model, {
+        "name": name or f"{data.title} test model", "dataset": dataset, "subset": "small",
+        "spec": spec.to_dict(), "epochs_run": epochs, "history": history, "test_loss": float(test_loss),
+        "test_accuracy": float(test_accuracy), "training_seconds": 1.0, "test_size": len(data.y_test),
+    }, np.stack(per_epoch))
+
+
+@pytest.fixture(scope="session")
+def stored_mnist_model():
+    """A default model trained 3 epochs on MNIST's small subset, in the session's model store."""
+    return train_and_store("mnist")
+
+
+@pytest.fixture(scope="session")
+def stored_fashion_model():
+    """A default model trained 3 epochs on Fashion-MNIST's small subset, in the session's model store."""
+    return train_and_store("fashion_mnist")
