@@ -30,7 +30,7 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 
 # Debian's package lists are empty on a fresh machine: fill them once, or apt-get finds nothing.
 system-packages:
-	@if command -v apt-get >/dev/null && ! compgen -G "/var/lib/apt/lists/*_Packages" >/dev/null; then \
+	@if command -v apt-get >/dev/null && ! compgen -G "/var/lib/apt/lists/*_Packages*" >/dev/null; then \
 		$(SUDO) apt-get update; fi
 
 # Fetching is idempotent: verified data is checked (checksums) and kept.

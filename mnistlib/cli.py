@@ -49,6 +49,113 @@ def command_make_subset(arguments) -> int:
     return 0
 
 
+def command_train(arguments) -> int:
+    from mnistlib.models import ModelSpec
+    from mnistlib.training import TrainRequest, get_trainer
+
+    spec = ModelSpec(
+        architecture=arguments.arch, hidden_units=arguments.units, hidden_layers=arguments.layers,
+        dropout=arguments.dropout, optimizer=arguments.optimizer, learning_rate=arguments.learning_rate,
+        batch_size=arguments.batch_size, validation_split=arguments.validation_split, seed=arguments.seed,
+    )
+    request = TrainRequest(dataset=arguments.dataset, spec=spec, epochs=arguments.epochs,
+                           subset=arguments.subset, name=arguments.name)
+    job = get_trainer().submit(request)
+    print(f"Training {datasets.info(arguments.dataset).title}: {spec.describe()}, {arguments.epochs} epochs")
+    try:
+        state = _follow(job)
+    except KeyboardInterrupt:
+        print("\nStopping: the model of the last finished epoch is kept.", file=sys.stderr)
+        job.stop()
+        state = job.wait()
+    if state.status == "failed":
+        raise RuntimeError(state.message)
+    if state.model_id is None:
+        print("Stopped before the first epoch finished: nothing was saved.")
+        return 1
+    print(f"test accuracy {state.test_accuracy:.2%}, test loss {state.test_loss:.4f}")
+    print(f"model id {state.model_id} ({state.status}, {len(state.history)} epochs)")
+    return 0
+
+
+def _follow(job):
+    """Show a job's progress until it ends; returns its final state."""
+    import time
+
+    while True:
+        state = job.snapshot()
+        if state.status in ("finished", "stopped", "failed"):
+            sys.stderr.write("\n")
+            return state
+        if state.status == "queued":
+            sys.stderr.write(f"\r  queued: {state.queue_position} ahead{' ' * 40}")
+        elif state.batches:
+            done = (state.epoch - 1 + state.batch / state.batches) / state.epochs
+            last = state.progress[-1] if state.progress else {}
+            progress_bar(int(done * 1000), 1000, f"epoch {state.epoch}/{state.epochs} "
+                         f"loss {last.get('loss', float('nan')):.4f} acc {last.get('accuracy', float('nan')):.3f}")
+        time.sleep(0.2)
+
+
+def command_models(arguments) -> int:
+    from mnistlib import store
+
+    entries = store.list_models(dataset=arguments.dataset)
+    if not entries:
+        print("No stored models yet: python -m mnistlib train --dataset mnist --epochs 5")
+    for entry in entries:
+        if isinstance(entry, store.BrokenModel):
+            print(f"{entry.id}  (cannot be read: {entry.message})")
+        else:
+            print(f"{entry.id}  {entry.dataset:<13} {entry.epochs_run:>3} epochs  "
+                  f"test accuracy {entry.test_accuracy:6.2%}  {entry.name}")
+    return 0
+
+
+def _model_and_data(model_id: str):
+    from mnistlib import store
+
+    card = store.load_card(model_id)
+    return card, datasets.load(card.dataset, subset=card.subset)
+
+
+def command_evaluate(arguments) -> int:
+    from mnistlib import evaluation, store
+
+    card, data = _model_and_data(arguments.model_id)
+    probabilities = store.load_probabilities(card.id)[-1]
+    predicted = evaluation.predicted_labels(probabilities)
+    print(f"{card.name}: test accuracy {evaluation.accuracy(data.y_test, predicted):.2%} on {len(predicted)} images")
+    metrics = evaluation.per_class_metrics(data.y_test, predicted)
+    print(f"  {'class':<12} {'precision':>9} {'recall':>7} {'support':>7}")
+    for label, name in enumerate(data.class_names):
+        print(f"  {name:<12} {metrics['precision'][label]:9.3f} {metrics['recall'][label]:7.3f} "
+              f"{metrics['support'][label]:7d}")
+    print("Most confused (true -> predicted: count):")
+    for true, guess, count in evaluation.most_confused(data.y_test, predicted, top=5):
+        print(f"  {data.class_names[true]} -> {data.class_names[guess]}: {count}")
+    return 0
+
+
+def command_predict(arguments) -> int:
+    import numpy as np
+
+    from mnistlib import store
+
+    card, data = _model_and_data(arguments.model_id)
+    if not 0 <= arguments.index < len(data.y_test):
+        raise ValueError(f"--index must be between 0 and {len(data.y_test) - 1}")
+    model = store.load_model(card.id)
+    image = data.x_test[arguments.index : arguments.index + 1].astype("float32") / 255.0
+    probabilities = model.predict(image, verbose=0)[0]
+    for label, (name, probability) in enumerate(zip(data.class_names, probabilities, strict=True)):
+        print(f"  {label} {name:<12} {probability:.4f}")
+    predicted = int(np.argmax(probabilities))
+    print(f"np.argmax -> {predicted} ({data.class_names[predicted]}); "
+          f"true label {data.y_test[arguments.index]} ({data.class_names[data.y_test[arguments.index]]})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mnistlib", description="MNIST Lab's model library.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -61,6 +168,35 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--dataset", choices=datasets.available())
     info.add_argument("--subset", choices=("full", "small"))
     info.set_defaults(run=command_info)
+
+    train = commands.add_parser("train", help="train a model in a worker process and store it")
+    train.add_argument("--dataset", choices=datasets.available(), default="mnist")
+    train.add_argument("--epochs", type=int, default=5)
+    train.add_argument("--arch", choices=("dense", "cnn"), default="dense")
+    train.add_argument("--units", type=int, default=128)
+    train.add_argument("--layers", type=int, default=1)
+    train.add_argument("--dropout", type=float, default=0.0)
+    train.add_argument("--optimizer", choices=("adam", "sgd", "rmsprop"), default="adam")
+    train.add_argument("--learning-rate", type=float, default=0.001)
+    train.add_argument("--batch-size", type=int, default=32)
+    train.add_argument("--validation-split", type=float, default=0.1)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--subset", choices=("full", "small"))
+    train.add_argument("--name")
+    train.set_defaults(run=command_train)
+
+    listing = commands.add_parser("models", help="list stored models, newest first")
+    listing.add_argument("--dataset", choices=datasets.available())
+    listing.set_defaults(run=command_models)
+
+    evaluate = commands.add_parser("evaluate", help="accuracy, per-class table and most-confused pairs")
+    evaluate.add_argument("model_id")
+    evaluate.set_defaults(run=command_evaluate)
+
+    predict = commands.add_parser("predict", help="the 10 probabilities of one test image and their argmax")
+    predict.add_argument("model_id")
+    predict.add_argument("--index", type=int, default=0)
+    predict.set_defaults(run=command_predict)
 
     make_subset = commands.add_parser("make-subset", help="rebuild the committed small subset")
     make_subset.add_argument("--dataset", choices=datasets.available())
