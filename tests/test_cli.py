@@ -1,0 +1,49 @@
+"""The command line: info prints the seed's answers; bad arguments exit non-zero with one line."""
+
+import subprocess
+import sys
+
+import pytest
+
+from mnistlib import cli
+
+
+def run_cli(*arguments, env=None):
+    return subprocess.run([sys.executable, "-m", "mnistlib", *arguments], capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+def test_info_prints_the_shapes_of_the_small_subset(capsys):
+    assert cli.main(["info", "--subset", "small"]) == 0
+    out = capsys.readouterr().out
+    assert "MNIST digits (mnist, small)" in out and "Fashion-MNIST (fashion_mnist, small)" in out
+    assert "training images: (1000, 28, 28)" in out and "test images:     (200, 28, 28)" in out
+    assert "Ankle boot" in out
+
+
+def test_info_full_answers_the_seed_questions():
+    from mnistlib import datasets
+
+    if not datasets.is_fetched("mnist"):
+        pytest.skip("full data not fetched")
+    result = run_cli("info", "--dataset", "mnist")
+    assert result.returncode == 0
+    assert "training images: (60000, 28, 28)" in result.stdout
+    assert "training labels: 60000" in result.stdout
+    assert "test images:     (10000, 28, 28)" in result.stdout
+
+
+def test_unknown_dataset_is_one_line_and_non_zero():
+    result = run_cli("info", "--dataset", "cifar10")
+    assert result.returncode != 0
+    assert "invalid choice: 'cifar10'" in result.stderr
+
+
+def test_missing_data_is_one_line_and_non_zero(tmp_path):
+    import os
+
+    env = {**os.environ, "MNISTLIB_DATA_DIR": str(tmp_path)}
+    result = run_cli("info", "--dataset", "mnist", env=env)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: MNIST digits has not been fetched yet")
