@@ -71,7 +71,7 @@ class FastFit:
                 probabilities = model(inputs, training=True)
                 loss = tf.reduce_mean(self.loss_function(labels[index], probabilities))
             gradients = tape.gradient(loss, model.trainable_variables)
-            optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+            optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
             predicted = tf.cast(tf.argmax(probabilities, axis=1), labels.dtype)
             hits += tf.reduce_sum(tf.cast(tf.equal(predicted, labels[index]), tf.float32))
             return index + 1, loss_sum + loss, hits

@@ -1,0 +1,212 @@
+"""Figures for the pages: matplotlib (the TensorFlow tutorial's) and interactive Plotly. Returned, never shown.
+
+Matplotlib figures are built with matplotlib.figure.Figure, not pyplot, so a server can draw them
+from several threads at once.
+"""
+
+import io
+
+import numpy as np
+import plotly.graph_objects as go
+from matplotlib.figure import Figure
+from plotly.subplots import make_subplots
+
+RIGHT, WRONG, OTHER = "#1f5fbf", "#d62728", "#9e9e9e"  # the tutorial's blue, red and grey
+
+
+## The TensorFlow tutorial's figures (matplotlib)
+
+
+def _plot_image(axes, image, probabilities, true_label, class_names):
+    predicted = int(np.argmax(probabilities))
+    axes.imshow(image, cmap="binary")
+    axes.set_xticks([])
+    axes.set_yticks([])
+    colour = RIGHT if predicted == true_label else WRONG
+    axes.set_xlabel(f"{class_names[predicted]} {100 * np.max(probabilities):2.0f}% ({class_names[true_label]})",
+                    color=colour)
+
+
+def _plot_value_array(axes, probabilities, true_label, class_names, ticks=True):
+    bars = axes.bar(range(10), probabilities, color=OTHER)
+    axes.set_ylim([0, 1])
+    bars[int(np.argmax(probabilities))].set_color(WRONG)
+    bars[true_label].set_color(RIGHT)
+    axes.set_xticks(range(10), class_names if ticks else [""] * 10, rotation=90 if ticks and
+                    max(len(name) for name in class_names) > 2 else 0, fontsize=8)
+    axes.set_yticks([0, 0.5, 1] if ticks else [])
+    return bars
+
+
+def prediction_figure(image, probabilities, true_label: int, class_names) -> Figure:
+    """The image titled "predicted (confidence %) (true)", blue if right, red if wrong, beside its 10 bars.
+
+    image (28, 28) uint8; probabilities (10,) float summing to 1.
+    """
+    figure = Figure(figsize=(6.4, 3.2), layout="constrained")
+    left, right = figure.subplots(1, 2)
+    _plot_image(left, image, probabilities, int(true_label), class_names)
+    _plot_value_array(right, probabilities, int(true_label), class_names)
+    right.set_ylabel("probability")
+    return figure
+
+
+def prediction_grid(images, probabilities, labels, class_names, rows: int = 5, columns: int = 3) -> Figure:
+    """The tutorial's grid: rows × columns (image, bars) pairs for the first rows*columns images."""
+    figure = Figure(figsize=(2 * 2 * columns, 2 * rows), layout="constrained")
+    axes = figure.subplots(rows, 2 * columns, squeeze=False)
+    for slot in range(rows * columns):
+        row, column = divmod(slot, columns)
+        image_axes, bar_axes = axes[row][2 * column], axes[row][2 * column + 1]
+        if slot >= len(images):
+            image_axes.axis("off")
+            bar_axes.axis("off")
+            continue
+        _plot_image(image_axes, images[slot], probabilities[slot], int(labels[slot]), class_names)
+        _plot_value_array(bar_axes, probabilities[slot], int(labels[slot]), class_names, ticks=False)
+    return figure
+
+
+def sample_grid(images, labels, class_names, columns: int = 5) -> Figure:
+    """Training images in a grid, each with its class name (the tutorial's 5×5)."""
+    rows = int(np.ceil(len(images) / columns))
+    figure = Figure(figsize=(2 * columns, 2.2 * rows), layout="constrained")
+    for index, axes in enumerate(figure.subplots(rows, columns, squeeze=False).flat):
+        axes.set_xticks([])
+        axes.set_yticks([])
+        if index < len(images):
+            axes.imshow(images[index], cmap="binary")
+            axes.set_xlabel(class_names[int(labels[index])])
+        else:
+            axes.axis("off")
+    return figure
+
+
+def templates_grid(templates, columns: int = 8, titles=None) -> Figure:
+    """Weight images (units, 28, 28) in a grid; red positive, blue negative, white zero."""
+    rows = int(np.ceil(len(templates) / columns))
+    figure = Figure(figsize=(1.4 * columns, 1.5 * rows), layout="constrained")
+    for index, axes in enumerate(figure.subplots(rows, columns, squeeze=False).flat):
+        axes.axis("off")
+        if index < len(templates):
+            limit = float(np.abs(templates[index]).max()) or 1.0
+            axes.imshow(templates[index], cmap="bwr", vmin=-limit, vmax=limit)
+            axes.set_title(titles[index] if titles else f"unit {index}", fontsize=8)
+    return figure
+
+
+def class_means_grid(means, class_names) -> Figure:
+    """The average image of each class (10, 28, 28) in one row, white ink on black (0–255)."""
+    figure = Figure(figsize=(1.5 * len(means), 1.9), layout="constrained")
+    for axes, image, title in zip(figure.subplots(1, len(means), squeeze=False)[0], means, class_names, strict=True):
+        axes.imshow(image, cmap="gray", vmin=0, vmax=255)
+        axes.set_title(title, fontsize=9)
+        axes.axis("off")
+    return figure
+
+
+def figure_png(figure: Figure, dpi: int = 120) -> bytes:
+    """A matplotlib figure as PNG bytes (for downloads and st.image)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+## Interactive Plotly figures
+
+
+def probability_bar(probabilities, class_names, true_label=None, title=None, height: int = 300) -> go.Figure:
+    """Bars of the 10 probabilities; hover shows class and probability; predicted red, true blue."""
+    probabilities = np.asarray(probabilities, dtype=float)
+    predicted = int(np.argmax(probabilities))
+    colours = [OTHER] * 10
+    colours[predicted] = WRONG
+    if true_label is not None:
+        colours[int(true_label)] = RIGHT
+    figure = go.Figure(go.Bar(
+        x=list(class_names), y=probabilities, marker_color=colours, customdata=np.arange(10),
+        hovertemplate="%{x}: %{y:.3f}<extra></extra>", text=[f"{p:.0%}" if p >= 0.01 else "" for p in probabilities],
+        textposition="outside",
+    ))
+    legend = "red: predicted · blue: true label" + (" (blue when they agree)" if true_label is not None else "")
+    figure.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                         yaxis=dict(range=[0, 1.12], title="probability", tickformat=".0%"),
+                         xaxis=dict(type="category"), showlegend=False,
+                         annotations=[dict(text=legend, x=1, y=1.1, xref="paper", yref="paper", showarrow=False,
+                                           xanchor="right", font=dict(size=11, color="#555"))])
+    return figure
+
+
+def confusion_heatmap(matrix, class_names, normalized: bool = False) -> go.Figure:
+    """Confusion matrix (10, 10) as a clickable heatmap: rows true, columns predicted; diagonal outlined."""
+    counts = np.asarray(matrix)
+    fractions = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    values = fractions if normalized else counts
+    # The diagonal (right answers) would dominate the colour scale; colour mistakes only, outline the diagonal.
+    off_diagonal = values.astype(float).copy()
+    np.fill_diagonal(off_diagonal, np.nan)
+    text = [[f"{counts[i, j]}<br>{fractions[i, j]:.0%}" if normalized else f"{counts[i, j]}"
+             for j in range(len(class_names))] for i in range(len(class_names))]
+    names = list(class_names)
+    figure = go.Figure(go.Heatmap(
+        z=off_diagonal, x=names, y=names, text=text, texttemplate="%{text}", colorscale="Reds",
+        customdata=np.dstack([counts, fractions]), xgap=1, ygap=1, colorbar=dict(title="mistakes"),
+        hovertemplate="true %{y} → predicted %{x}: %{customdata[0]} (%{customdata[1]:.1%})<extra></extra>",
+    ))
+    # Right answers: green squares with their counts (the colour scale is left to the mistakes).
+    for index, name in enumerate(names):
+        figure.add_shape(type="rect", x0=index - 0.5, x1=index + 0.5, y0=index - 0.5, y1=index + 0.5,
+                         fillcolor="rgba(46,160,67,0.35)", line=dict(color="#2ea043", width=2), layer="below")
+        figure.add_annotation(x=name, y=name, text=f"<b>{text[index][index]}</b>", showarrow=False,
+                              font=dict(color="#0b4d1c"))
+    figure.update_layout(height=520, margin=dict(l=10, r=10, t=30, b=10),
+                         xaxis=dict(title="predicted", type="category", side="top", tickangle=-30),
+                         yaxis=dict(title="true", type="category", autorange="reversed"))
+    return figure
+
+
+def training_curves(history, progress=None, height: int = 320) -> go.Figure:
+    """Loss and accuracy per epoch (train and validation), plus the running train values within epochs."""
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))
+    for column, metric in enumerate(("loss", "accuracy"), start=1):
+        if progress:
+            figure.add_trace(go.Scatter(
+                x=[point["step"] for point in progress], y=[point[metric] for point in progress], mode="lines",
+                name=f"train {metric} (running)", line=dict(color="#9ab3d5", width=1), showlegend=column == 1,
+                legendgroup="running"), row=1, col=column)
+        epochs = [record["epoch"] for record in history]
+        figure.add_trace(go.Scatter(x=epochs, y=[record[metric] for record in history], mode="lines+markers",
+                                    name="train", line=dict(color=RIGHT), showlegend=column == 1,
+                                    legendgroup="train"), row=1, col=column)
+        validation = [record.get(f"val_{metric}") for record in history]
+        if any(value is not None for value in validation):
+            figure.add_trace(go.Scatter(x=epochs, y=validation, mode="lines+markers", name="validation",
+                                        line=dict(color="#ff7f0e"), showlegend=column == 1,
+                                        legendgroup="validation"), row=1, col=column)
+        figure.update_xaxes(title_text="epoch", row=1, col=column, rangemode="tozero")
+    figure.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), uirevision="training",
+                         legend=dict(orientation="h", y=-0.25))
+    return figure
+
+
+def image_figure(image, title=None, show_values: bool = False, scaled: bool = False, height: int = 420) -> go.Figure:
+    """One 28×28 image as a heatmap with a colour bar (0–255, or 0–1 when scaled), optionally with values."""
+    values = np.asarray(image, dtype=float) / (255.0 if scaled else 1.0)
+    heatmap = go.Heatmap(z=values, colorscale="gray_r", zmin=0, zmax=1 if scaled else 255,
+                         hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>")
+    if show_values:
+        heatmap.update(text=np.round(values, 1 if scaled else 0), texttemplate="%{text}", textfont=dict(size=7))
+    figure = go.Figure(heatmap)
+    figure.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                         yaxis=dict(autorange="reversed", scaleanchor="x", constrain="domain"),
+                         xaxis=dict(constrain="domain"))
+    return figure
+
+
+def class_counts_bar(counts, class_names, title=None) -> go.Figure:
+    """How many images each class has."""
+    figure = go.Figure(go.Bar(x=list(class_names), y=np.asarray(counts), marker_color=RIGHT,
+                              hovertemplate="%{x}: %{y}<extra></extra>"))
+    figure.update_layout(title=title, height=300, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                         xaxis=dict(type="category"), yaxis=dict(title="images"))
+    return figure
