@@ -212,3 +212,13 @@ def quick_start_button(dataset: str, key: str = "quick_start") -> None:
                  type="primary"):
         start_training(TrainRequest(dataset=dataset, spec=ModelSpec(), epochs=5, subset=config.subset()))
         st.switch_page("pages/2_Train.py")
+
+
+def page_link(page: str, label: str, query_params: dict | None = None) -> None:
+    """A link to another page; a plain link when the page cannot be resolved (e.g. a page run on its own)."""
+    try:
+        st.page_link(page, label=label, query_params=query_params)
+    except Exception:  # StreamlitPageNotFoundError outside the full app (AppTest of a single page)
+        url_name = page.split("/")[-1].removesuffix(".py").split("_", 1)[-1]
+        query = "&".join(f"{key}={value}" for key, value in (query_params or {}).items())
+        st.markdown(f"[{label}](/{url_name}{'?' + query if query else ''})")

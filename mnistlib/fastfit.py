@@ -58,8 +58,11 @@ class FastFit:
         self.generator = tf.random.Generator.from_seed(seed)
         self.loss_function = keras.losses.get(model.loss)
         self.model.optimizer.build(model.trainable_variables)
-        self._train_chunk = tf.function(self._train_chunk_eager, jit_compile=True)
-        self._predict_batch = tf.function(lambda images: model(images, training=False), jit_compile=True)
+        # XLA makes small Dense models about 4x faster on CPU, but its CPU convolutions are ~18x slower
+        # than TensorFlow's oneDNN kernels (measured here: 116 vs 6.5 ms per CNN step), so CNNs skip it.
+        jit = not any(layer.__class__.__name__ == "Conv2D" for layer in model.layers)
+        self._train_chunk = tf.function(self._train_chunk_eager, jit_compile=jit)
+        self._predict_batch = tf.function(lambda images: model(images, training=False), jit_compile=jit)
 
     def _train_chunk_eager(self, images, labels):
         """Run images.shape[0] optimizer steps; images (steps, batch, 28, 28) uint8. Returns loss and hit sums."""
