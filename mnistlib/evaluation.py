@@ -114,3 +114,14 @@ def predictions_csv(labels: np.ndarray, probabilities: np.ndarray, class_names) 
         writer.writerow([index, class_names[labels[index]], class_names[predicted[index]],
                          f"{row[predicted[index]]:.4f}", *(f"{value:.4f}" for value in row)])
     return output.getvalue()
+
+
+def filter_indices(labels, predicted, true_class: int | None = None, result: str = "all") -> np.ndarray:
+    """Test indices matching a true class (None: any) and a result ("all", "right" or "wrong")."""
+    if result not in ("all", "right", "wrong"):
+        raise ValueError("result must be 'all', 'right' or 'wrong'.")
+    labels, predicted = np.asarray(labels), np.asarray(predicted)
+    mask = np.ones(len(labels), bool) if true_class is None else labels == true_class
+    if result != "all":
+        mask &= (labels == predicted) == (result == "right")
+    return np.flatnonzero(mask)

@@ -91,7 +91,7 @@ def build(spec: ModelSpec = ModelSpec()):
     if spec.architecture == "cnn":
         stack.append(layers.Reshape((*IMAGE_SHAPE, 1)))
         for filters, kernel_size in CNN_BLOCKS:
-            stack += [layers.Conv2D(filters, kernel_size, activation="relu"), layers.MaxPooling2D(2)]
+            stack += [layers.Conv2D(filters, kernel_size, padding="same", activation="relu"), layers.MaxPooling2D(2)]
     stack.append(layers.Flatten())
     for _ in range(spec.hidden_layers):
         stack.append(layers.Dense(spec.hidden_units, activation="relu"))

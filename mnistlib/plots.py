@@ -210,3 +210,8 @@ def class_counts_bar(counts, class_names, title=None) -> go.Figure:
     figure.update_layout(title=title, height=300, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
                          xaxis=dict(type="category"), yaxis=dict(title="images"))
     return figure
+
+
+def enlarge(image, scale: int = 8) -> np.ndarray:
+    """A 28×28 uint8 image made scale times larger with square pixels (no blur), for display."""
+    return np.repeat(np.repeat(np.asarray(image), scale, axis=0), scale, axis=1)
