@@ -1,0 +1,68 @@
+"""Dataset: the images and labels, their shapes and classes, and why they are split into training and test sets."""
+
+import numpy as np
+import streamlit as st
+
+import ui
+from mnistlib import concepts, evaluation, models, plots
+
+ui.setup_page("Dataset", "🗂️")
+st.title("The data")
+name = ui.dataset_selector(key="dataset_choice")
+data = ui.require_dataset(name)
+
+# ## The seed's questions, answered from the real arrays
+
+st.subheader(f"{data.title}: what is in it")
+shapes = st.columns(4)
+shapes[0].metric("x_train.shape", str(data.x_train.shape), help="training images: count, height, width")
+shapes[1].metric("len(y_train)", f"{len(data.y_train)}", help="one label (0–9) per training image")
+shapes[2].metric("x_test.shape", str(data.x_test.shape), help="test images, kept apart for the final check")
+shapes[3].metric("len(y_test)", f"{len(data.y_test)}")
+st.markdown(f"Each image is 28×28 pixels of type `{data.x_train.dtype}` (whole numbers 0–255); each label is "
+            f"a class number 0–9. The classes: " + ", ".join(f"**{index}** {label}" for index, label in
+                                                          enumerate(data.class_names)) + ".")
+
+# ## Training and test split, told on the actual numbers
+
+st.subheader("Why a training set and a test set?")
+validation_fraction = models.ModelSpec().validation_split
+held_back = len(data.y_train) - int(np.ceil(len(data.y_train) * (1 - validation_fraction)))
+st.markdown(
+    f"The network learns from the **{len(data.y_train):,} training images** only. The **{len(data.y_test):,} test "
+    f"images** are never shown to it during training: after training, its accuracy on them tells how well it "
+    f"will do on images it has never seen. With a validation split of {validation_fraction:.0%}, the last "
+    f"{held_back:,} training images are also held back and checked after every epoch, so "
+    f"{len(data.y_train) - held_back:,} images are used to adjust the weights."
+)
+st.caption(concepts.note("split") + " " + concepts.note("validation"))
+
+# ## Classes and samples
+
+counts_column, samples_column = st.columns([2, 3])
+with counts_column:
+    counts = evaluation.class_counts(data.y_train)
+    st.plotly_chart(plots.class_counts_bar(counts, data.class_names, title="Training images per class"),
+                    key="dataset_counts")
+    st.caption(f"Between {counts.min():,} and {counts.max():,} images per class: roughly balanced.")
+with samples_column:
+    if st.button("Show other samples", key="dataset_new_sample"):
+        st.session_state["dataset_sample_seed"] = st.session_state.get("dataset_sample_seed", 0) + 1
+    seed = st.session_state.get("dataset_sample_seed", 0)
+    chosen = np.random.default_rng(seed).choice(len(data.y_train), size=25, replace=False) if seed else np.arange(25)
+    st.image(plots.figure_png(plots.sample_grid(data.x_train[chosen], data.y_train[chosen], data.class_names), dpi=70),
+             caption="Training images with their labels" + ("" if seed else " (the first 25)"))
+
+# ## One image, as numbers
+
+st.subheader("One image, as the computer sees it")
+index = st.number_input("Training image index", 0, len(data.y_train) - 1, 0, key="dataset_image_index")
+raw_column, scaled_column = st.columns(2)
+image = data.x_train[index]
+with raw_column:
+    st.plotly_chart(plots.image_figure(image, title=f"x_train[{index}]: {data.class_names[data.y_train[index]]}, "
+                                       "raw values 0–255", show_values=True), key="dataset_raw")
+with scaled_column:
+    st.plotly_chart(plots.image_figure(image, title="x_train[index] / 255: values 0–1", scaled=True),
+                    key="dataset_scaled")
+st.caption(concepts.note("scaling"))
