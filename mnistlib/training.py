@@ -176,8 +176,12 @@ class Trainer:
         return job
 
     def _start(self, job: Job) -> None:
+        """Hand a job to the executor (called with the lock held); a broken pool is replaced first."""
         from mnistlib import worker
 
+        if self._injected is None and getattr(self._executor, "_broken", False):
+            self._executor.shutdown(wait=False, cancel_futures=False)
+            self._executor = self._new_pool()
         events = self._events if self._injected is not None else None
         job.future = self._executor.submit(worker.run_job, job.id, job.request.to_dict(), str(job.stop_file), events)
         job.future.add_done_callback(lambda future, job=job: self._finished(job, future))
@@ -200,9 +204,6 @@ class Trainer:
                        "run out of memory). Try a smaller model or batch size."})
             return
         with self._lock:
-            if self._executor._broken:  # type: ignore[attr-defined]  # replace a broken pool once
-                self._executor.shutdown(wait=False, cancel_futures=True)
-                self._executor = self._new_pool()
             self._start(job)
 
     def _dispatch(self) -> None:

@@ -25,8 +25,8 @@ def settings() -> tuple[models.ModelSpec | None, int]:
                                   help=concepts.note("dense"))
         hidden_units = st.select_slider("Units per hidden layer", [16, 32, 64, 128, 256, 512, 1024],
                                         value=defaults.hidden_units, key="train_units")
-        dropout = st.slider("Dropout", 0.0, 0.9, defaults.dropout, 0.05, key="train_dropout",
-                            help=concepts.note("dropout"))
+        dropout = st.slider("Dropout", 0.0, 0.9, models.DEFAULT_DROPOUT[architecture], 0.05,
+                            key=f"train_dropout_{architecture}", help=concepts.note("dropout"))
     with middle:
         optimizer = st.selectbox("Optimizer", models.OPTIMIZERS, key="train_optimizer", help=concepts.note("adam"))
         learning_rate = st.select_slider("Learning rate", [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0],

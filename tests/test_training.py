@@ -1,0 +1,132 @@
+"""Training through real worker processes: events in order, stop, failures as events, nothing left behind."""
+
+import multiprocessing
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+
+from mnistlib import datasets, models, store, training
+
+
+@pytest.fixture(scope="module")
+def trainer(tmp_path_factory):
+    """A trainer whose workers write to a store of this module (workers inherit the environment at spawn)."""
+    folder = tmp_path_factory.mktemp("training-store")
+    previous = os.environ.get("MNISTLIB_MODELS_DIR")
+    os.environ["MNISTLIB_MODELS_DIR"] = str(folder)
+    trainer = training.Trainer()
+    yield trainer
+    trainer.shutdown()
+    os.environ["MNISTLIB_MODELS_DIR"] = previous or ""
+    assert multiprocessing.active_children() == []
+
+
+def request(epochs=3, **settings):
+    return training.TrainRequest("mnist", models.ModelSpec(**settings), epochs, subset="small")
+
+
+def wait_for(predicate, seconds=120):
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not reached")
+        time.sleep(0.05)
+
+
+def test_a_short_training_streams_events_in_order_and_stores_the_model(trainer, monkeypatch):
+    seen = []
+    job = trainer.submit(request(epochs=4))
+    while job.snapshot().status not in training.ENDED:
+        seen.append(job.snapshot().status)
+        time.sleep(0.02)
+    state = job.snapshot()
+    assert state.status == "finished", state.message
+    order = [status for index, status in enumerate(seen) if index == 0 or seen[index - 1] != status]
+    assert order[0] == "queued" and order[-1] == "running"
+    assert [record["epoch"] for record in state.history] == [1, 2, 3, 4]
+    assert all(point["loss"] > 0 for point in state.progress)
+    assert state.test_accuracy > 0.5  # chance is 0.1; the small subset gives about 0.8 here
+    monkeypatch.setenv("MNISTLIB_MODELS_DIR", os.environ["MNISTLIB_MODELS_DIR"])
+    card = store.load_card(state.model_id)
+    assert card.epochs_run == 4 and card.test_accuracy == pytest.approx(state.test_accuracy)
+    probabilities = store.load_probabilities(state.model_id)
+    assert probabilities.shape == (4, 200, 10)
+    assert job.latest_test_probabilities.shape == (200, 10)
+
+
+def test_the_stored_model_gives_the_cards_accuracy_with_plain_keras(trainer):
+    job = trainer.submit(request(epochs=2))
+    state = job.wait(120)
+    model = store.load_model(state.model_id)
+    data = datasets.load("mnist", subset="small")
+    predicted = model.predict(data.x_test / 255.0, verbose=0).argmax(axis=1)
+    assert np.mean(predicted == data.y_test) == pytest.approx(store.load_card(state.model_id).test_accuracy)
+
+
+def test_stop_mid_training_keeps_the_last_finished_epoch(trainer):
+    job = trainer.submit(request(epochs=200, batch_size=8))
+    wait_for(lambda: job.snapshot().epoch >= 3)
+    job.stop()
+    state = job.wait(60)
+    assert state.status == "stopped"
+    kept = len(state.history)
+    assert kept >= 2 and state.model_id is not None
+    assert store.load_card(state.model_id).epochs_run == kept
+    assert store.load_probabilities(state.model_id).shape[0] == kept
+
+
+def test_jobs_wait_in_the_queue_and_none_is_lost(trainer):
+    jobs = [trainer.submit(request(epochs=1)) for _ in range(3)]
+    assert [trainer.queue_position(job) for job in jobs][1:] == [1, 2]
+    states = [job.wait(120) for job in jobs]
+    assert [state.status for state in states] == ["finished"] * 3
+    assert len({state.model_id for state in states}) == 3
+
+
+def test_stop_while_queued_drops_the_job(trainer):
+    running = trainer.submit(request(epochs=200, batch_size=8))
+    queued = trainer.submit(request(epochs=2))
+    queued.stop()
+    assert queued.wait(30).status == "stopped" and queued.snapshot().model_id is None
+    running.stop()
+    running.wait(60)
+
+
+def test_a_nan_loss_fails_with_advice(trainer):
+    job = trainer.submit(request(epochs=3, optimizer="sgd", learning_rate=10.0, hidden_units=512, hidden_layers=3))
+    state = job.wait(120)
+    assert state.status == "failed"
+    assert "Lower the learning rate" in state.message
+
+
+def test_a_crashed_worker_arrives_as_a_failed_event(trainer):
+    job = trainer.submit(request(epochs=200, batch_size=8))
+    wait_for(lambda: job.snapshot().status == "running")
+    for process in trainer._executor._processes.values():
+        os.kill(process.pid, signal.SIGKILL)
+    state = job.wait(60)
+    assert state.status == "failed" and "stopped unexpectedly" in state.message
+    after = trainer.submit(request(epochs=1)).wait(120)  # the trainer recovers with a new pool
+    assert after.status == "finished"
+
+
+def test_an_exception_in_the_worker_arrives_as_a_failed_event(tmp_path, monkeypatch):
+    monkeypatch.setenv("MNISTLIB_DATA_DIR", str(tmp_path))  # no data here: loading fails inside the worker
+    monkeypatch.setenv("MNISTLIB_MODELS_DIR", str(tmp_path / "models"))
+    trainer = training.Trainer()
+    try:
+        job = trainer.submit(training.TrainRequest("fashion_mnist", models.ModelSpec(), 1, subset="full"))
+        state = job.wait(120)
+        assert state.status == "failed" and "has not been fetched yet" in state.message
+    finally:
+        trainer.shutdown()
+
+
+def test_requests_are_validated_before_they_reach_a_worker():
+    with pytest.raises(ValueError, match="Epochs must be"):
+        request(epochs=0)
+    with pytest.raises(ValueError, match="Unknown dataset"):
+        training.TrainRequest("cifar", models.ModelSpec(), 1)
