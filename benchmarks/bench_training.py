@@ -1,0 +1,116 @@
+"""Benchmark: the TensorFlow tutorial's plain model.fit against mnistlib's engine, same data, model and batch.
+
+Run: .venv/bin/python benchmarks/bench_training.py [--epochs 5] [--dataset mnist]
+Prints seconds per epoch for each, their ratio, both test accuracies, and the time to predict the test set.
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def tutorial(data, epochs: int) -> dict:
+    """The tutorial's code as written: float64 input, batch 32, defaults."""
+    import keras
+    import numpy as np
+
+    from mnistlib import models
+
+    keras.utils.set_random_seed(0)
+    model = models.build(models.ModelSpec(validation_split=0.0))
+    epoch_times = []
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            epoch_times.append(time.perf_counter() - self.started)
+
+    started = time.perf_counter()
+    model.fit(data.x_train / 255.0, data.y_train, epochs=epochs, verbose=0, callbacks=[EpochTimer()])
+    total = time.perf_counter() - started
+    predicted = model.predict(data.x_test / 255.0, verbose=0).argmax(axis=1)
+    return {"total": total, "epochs": epoch_times, "accuracy": float(np.mean(predicted == data.y_test))}
+
+
+def engine(dataset: str, epochs: int) -> dict:
+    """mnistlib's engine through the real worker process, as the dashboard and CLI use it."""
+    from mnistlib import models, training
+
+    trainer = training.Trainer()
+    try:
+        warm = trainer.submit(training.TrainRequest(dataset, models.ModelSpec(validation_split=0.0), 1, subset="full"))
+        warm.wait()  # the pool's worker is warm, as on a running server
+        job = trainer.submit(training.TrainRequest(dataset, models.ModelSpec(validation_split=0.0), epochs,
+                                                   subset="full", name="benchmark"))
+        ends, started = [], None
+        while (state := job.snapshot()).status not in training.ENDED:
+            if started is None and state.status != "queued":
+                started = time.perf_counter()
+            if len(state.history) > len(ends):
+                ends.append(time.perf_counter())
+            time.sleep(0.005)
+        total = time.perf_counter() - (started or time.perf_counter())
+        if state.status != "finished":
+            raise RuntimeError(f"engine run {state.status}: {state.message}")
+        edges = [started, *ends]
+        return {"total": total, "epochs": [b - a for a, b in zip(edges, edges[1:], strict=False)],
+                "accuracy": state.test_accuracy, "model_id": state.model_id}
+    finally:
+        trainer.shutdown()
+
+
+def predict_time(model_id: str, data, repeats: int = 5) -> tuple[float, float]:
+    """Seconds to predict the whole test set with the stored model: first call and best of the next ones."""
+    from mnistlib import store
+
+    model = store.load_model(model_id)
+    images = data.x_test.astype("float32") / 255.0
+    started = time.perf_counter()
+    model.predict(images, batch_size=1000, verbose=0)
+    first = time.perf_counter() - started
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        model.predict(images, batch_size=1000, verbose=0)
+        best = min(best, time.perf_counter() - started)
+    return first, best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--dataset", default="mnist")
+    arguments = parser.parse_args()
+    import tempfile
+
+    from mnistlib import datasets
+
+    # Benchmark models go to a throw-away store, not the user's (workers inherit the environment).
+    os.environ.setdefault("MNISTLIB_MODELS_DIR", tempfile.mkdtemp(prefix="mnistlib-bench-"))
+
+    data = datasets.load(arguments.dataset, subset="full")
+    ours = engine(arguments.dataset, arguments.epochs)
+    theirs = tutorial(data, arguments.epochs)
+    first, best = predict_time(ours["model_id"], data)
+    per_epoch_theirs = theirs["total"] / arguments.epochs
+    per_epoch_ours = ours["total"] / arguments.epochs
+    print(f"{arguments.dataset}, {arguments.epochs} epochs, batch 32, Flatten → Dense(128, relu) → Dense(10, softmax)")
+    print(f"tutorial model.fit : {per_epoch_theirs:6.2f} s/epoch  (epochs: "
+          f"{', '.join(f'{t:.2f}' for t in theirs['epochs'])})  test accuracy {theirs['accuracy']:.2%}")
+    print(f"mnistlib engine    : {per_epoch_ours:6.2f} s/epoch  (epochs: "
+          f"{', '.join(f'{t:.2f}' for t in ours['epochs'])})  test accuracy {ours['accuracy']:.2%}")
+    print(f"speed-up           : {per_epoch_theirs / per_epoch_ours:6.2f}x  (target ≥3x, aim 5x)")
+    print(f"accuracy difference: {100 * (ours['accuracy'] - theirs['accuracy']):+.2f} points (target within 0.3)")
+    print(f"predict 10,000 test images (stored model, model.predict): first {first:.3f} s, then {best:.3f} s "
+          "(target ≤0.3 s)")
+
+
+if __name__ == "__main__":
+    main()
