@@ -1,0 +1,134 @@
+"""Every page through Streamlit's AppTest: fresh state, with a trained model, and a real training run."""
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mnistlib import datasets, evaluation, store
+
+PAGES = ["app.py", "pages/1_Dataset.py", "pages/2_Train.py", "pages/3_Predict.py"]
+
+
+@pytest.fixture(autouse=True)
+def small_subset(monkeypatch):
+    monkeypatch.setenv("MNISTLIB_SUBSET", "small")
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_page(path, query=None, session=None):
+    app = AppTest.from_file(str(REPO / path), default_timeout=90)
+    for key, value in (query or {}).items():
+        app.query_params[key] = value
+    for key, value in (session or {}).items():
+        app.session_state[key] = value
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def texts(app):
+    return " ".join(element.value for kind in ("markdown", "caption", "info", "warning", "error", "success")
+                    for element in getattr(app, kind))
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_renders_on_a_fresh_state(path, models_dir):
+    app = run_page(path)
+    if path == "pages/3_Predict.py":
+        assert "No trained model for MNIST digits yet" in texts(app)
+        assert app.button(key="quick_start_missing_model")
+
+
+def test_dataset_page_shows_the_seed_answers_and_switches_dataset():
+    app = run_page("pages/1_Dataset.py")
+    metrics = {metric.label: metric.value for metric in app.metric}
+    small = datasets.load("mnist", subset="small")
+    assert metrics["x_train.shape"] == str(small.x_train.shape) and metrics["len(y_train)"] == "1000"
+    assert "**0** 0" in texts(app)
+    app.radio(key="dataset_choice").set_value("fashion_mnist").run()
+    assert not app.exception
+    assert "**9** Ankle boot" in texts(app) and app.query_params["dataset"] == "fashion_mnist"
+
+
+def test_dataset_page_full_shapes(monkeypatch):
+    if not datasets.is_fetched("mnist"):
+        pytest.skip("full data not fetched")
+    monkeypatch.setenv("MNISTLIB_SUBSET", "full")
+    metrics = {metric.label: metric.value for metric in run_page("pages/1_Dataset.py").metric}
+    assert metrics == {"x_train.shape": "(60000, 28, 28)", "len(y_train)": "60000",
+                       "x_test.shape": "(10000, 28, 28)", "len(y_test)": "10000"}
+
+
+def shown_prediction(app):
+    predicted = next(m.value for m in app.markdown if m.value.startswith("### Predicted: "))
+    detail = next(m.value for m in app.markdown if m.value.startswith("confidence **"))
+    return predicted.removeprefix("### Predicted: "), detail
+
+
+@pytest.mark.parametrize("index", [0, 7, 123, 199])
+def test_predict_shows_the_argmax_and_the_true_label(stored_mnist_model, index):
+    app = run_page("pages/3_Predict.py", query={"model": stored_mnist_model.id, "image": str(index)})
+    probabilities = store.load_probabilities(stored_mnist_model.id)[-1]
+    data = datasets.load("mnist", subset="small")
+    predicted, detail = shown_prediction(app)
+    assert predicted == str(np.argmax(probabilities[index]))
+    assert f"true label **{data.y_test[index]}**" in detail
+    assert app.query_params["image"] == str(index)
+
+
+def test_predict_next_previous_and_filters(stored_mnist_model):
+    app = run_page("pages/3_Predict.py", query={"model": stored_mnist_model.id, "image": "5"})
+    app.button(key="predict_next").click().run()
+    assert app.number_input(key="predict_index").value == 6
+    app.button(key="predict_previous").click().run()
+    app.button(key="predict_previous").click().run()
+    assert app.number_input(key="predict_index").value == 4
+    app.radio(key="predict_filter_result").set_value("wrong").run()
+    app.button(key="predict_next").click().run()
+    data = datasets.load("mnist", subset="small")
+    predicted = evaluation.predicted_labels(store.load_probabilities(stored_mnist_model.id)[-1])
+    index = app.number_input(key="predict_index").value
+    assert predicted[index] != data.y_test[index] and index > 4
+
+
+@pytest.mark.parametrize("bad", ["-1", "10000", "abc"])
+def test_predict_bad_image_links_warn_and_show_image_0(stored_mnist_model, bad):
+    app = run_page("pages/3_Predict.py", query={"model": stored_mnist_model.id, "image": bad})
+    assert "is not a test image number" in texts(app)
+    assert app.number_input(key="predict_index").value == 0
+
+
+def test_unknown_dataset_and_model_links_fall_back(stored_mnist_model):
+    app = run_page("pages/3_Predict.py", query={"dataset": "cifar", "model": "../x"})
+    assert "does not exist here" in texts(app)
+    assert app.query_params["dataset"] == "mnist"
+
+
+def test_a_training_run_through_the_page_ends_with_a_stored_model():
+    before = {card.id for card in store.list_models()}
+    app = run_page("pages/2_Train.py")
+    assert "Total parameters: 101,770" in texts(app)
+    app.number_input(key="train_epochs").set_value(2).run()
+    app.button(key="train_start").click().run()
+    deadline = time.monotonic() + 180
+    while not app.metric and time.monotonic() < deadline:
+        time.sleep(0.5)
+        app.run()
+        assert not app.exception
+    metrics = {metric.label: metric.value for metric in app.metric}
+    new = [card for card in store.list_models() if card.id not in before]
+    assert len(new) == 1 and new[0].epochs_run == 2
+    assert metrics["Test accuracy"] == f"{new[0].test_accuracy:.2%}"
+
+
+def test_an_invalid_setting_is_explained(monkeypatch):
+    app = run_page("pages/2_Train.py")
+    app.slider(key="train_dropout_dense").set_value(0.9).run()
+    assert not app.exception and not app.error  # 0.9 is allowed
+    app = run_page("pages/2_Train.py", query={"job": "../../etc"})
+    assert "no longer running" in texts(app)
