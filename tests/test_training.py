@@ -19,9 +19,11 @@ def trainer(tmp_path_factory):
     os.environ["MNISTLIB_MODELS_DIR"] = str(folder)
     trainer = training.Trainer()
     yield trainer
+    workers = list(trainer._executor._processes.values())
     trainer.shutdown()
     os.environ["MNISTLIB_MODELS_DIR"] = previous or ""
-    assert multiprocessing.active_children() == []
+    assert workers and not any(worker.is_alive() for worker in workers)
+    assert not any(child in workers for child in multiprocessing.active_children())  # reaped: no zombies
 
 
 def request(epochs=3, **settings):
