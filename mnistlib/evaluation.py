@@ -125,3 +125,8 @@ def filter_indices(labels, predicted, true_class: int | None = None, result: str
     if result != "all":
         mask &= (labels == predicted) == (result == "right")
     return np.flatnonzero(mask)
+
+
+def disagreements(first_predicted, second_predicted) -> np.ndarray:
+    """Indices where two models' predicted labels differ, in test-set order."""
+    return np.flatnonzero(np.asarray(first_predicted) != np.asarray(second_predicted))

@@ -1,0 +1,68 @@
+"""Draw: draw a digit or upload an image, see the 28×28 input the model receives and its probabilities."""
+
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+import ui
+from mnistlib import images, models, plots
+
+ui.setup_page("Draw", "✏️")
+st.title("Draw or upload your own image")
+name = ui.chosen_dataset()
+card = ui.model_picker(name, key="draw_model") or ui.require_model(name)
+data_title = "Fashion-MNIST" if card.dataset == "fashion_mnist" else "MNIST"
+if card.dataset == "fashion_mnist":
+    st.info("This model was trained on Fashion-MNIST: it knows clothes, not digits. Whatever you draw, it answers "
+            "with one of its 10 pieces of clothing. Switch to MNIST digits to recognise a handwritten digit.")
+class_names = ui.load_dataset(card.dataset, card.subset).class_names
+
+
+def show_prediction(gray) -> None:
+    """Prepare a grayscale image like MNIST and show what the model sees and what it answers."""
+    model_input, already = images.model_input(gray)
+    if model_input is None:
+        st.info("Nothing to recognise yet: the image is empty. Draw a digit (white on black) or upload a picture.")
+        return
+    model = ui.keras_model(card.id, card.created)
+    probabilities = models.predict_images(model, model_input[None])[0]
+    guess = int(probabilities.argmax())
+    seen, answer = st.columns([1, 2])
+    with seen:
+        st.image(plots.enlarge(model_input), width=196, caption="the 28×28 input the model sees")
+        st.markdown(f"### Predicted: {class_names[guess]}")
+        st.markdown(f"confidence **{probabilities[guess]:.1%}**")
+    with answer:
+        st.plotly_chart(plots.probability_bar(probabilities, class_names, title="Probabilities"),
+                        key="draw_histogram")
+    if already:
+        st.caption("This image is already in MNIST form (28×28, white on black, centred), so it is used as it is.")
+    else:
+        with st.expander(f"How the image was prepared like {data_title}"):
+            steps = images.preprocess_steps(gray)
+            columns = st.columns(len(steps))
+            for column, (title, picture) in zip(columns, steps, strict=True):
+                column.image(picture, caption=title, width="stretch", clamp=True)
+
+
+draw_tab, upload_tab = st.tabs(["✏️ Draw", "📁 Upload"])
+with draw_tab:
+    canvas_column, result_column = st.columns([1, 2])
+    with canvas_column:
+        st.caption("Draw one digit, large, in the black square. Use the bin icon below it to start again.")
+        drawing = st_canvas(stroke_width=20, stroke_color="#FFFFFF", background_color="#000000", height=280,
+                            width=280, drawing_mode="freedraw", return_image_data=True, key="draw_canvas")
+    with result_column:
+        if drawing.image_data is None:
+            st.info("Draw a digit to see the model's answer.")
+        else:
+            show_prediction(images.canvas_to_gray(drawing.image_data))
+with upload_tab:
+    upload = st.file_uploader("An image of one digit (PNG, JPEG, GIF, BMP or WebP; up to 2 MB)", key="draw_upload",
+                              type=["png", "jpg", "jpeg", "gif", "bmp", "webp"])
+    if upload is not None:
+        try:
+            gray = images.decode_upload(upload.getvalue())
+        except images.ImageError as error:
+            st.error(str(error))
+        else:
+            show_prediction(gray)
