@@ -2,6 +2,8 @@
 
 from dataclasses import asdict, dataclass, fields
 
+import numpy as np
+
 ARCHITECTURES = ("dense", "cnn")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 IMAGE_SHAPE = (28, 28)
@@ -158,10 +160,8 @@ def count_parameters(spec: ModelSpec) -> int:
     return sum(row.parameters for row in summary(spec))
 
 
-def predict_images(model, images) -> "np.ndarray":
+def predict_images(model, images) -> np.ndarray:
     """Probabilities (N, 10) float32 for images (N, 28, 28) uint8 0–255, scaled like the training data."""
-    import numpy as np
-
     inputs = np.asarray(images, dtype=np.float32) / 255.0
     # Calling the model directly is much faster than model.predict for a handful of images.
     return np.asarray(model(inputs, training=False), dtype=np.float32)
