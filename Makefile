@@ -39,7 +39,8 @@ data: $(VENV)/.installed system-packages
 
 # Browser tests drive Debian's Chromium with Playwright (no browser download).
 browser: system-packages
-	@command -v chromium >/dev/null || $(SUDO) apt-get install -y --no-install-recommends chromium fonts-dejavu-core
+	@command -v chromium >/dev/null && dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || \
+		$(SUDO) apt-get install -y --no-install-recommends chromium fonts-dejavu-core fonts-noto-color-emoji
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -148,9 +148,14 @@ def confusion_heatmap(matrix, class_names, normalized: bool = False) -> go.Figur
     text = [[f"{counts[i, j]}<br>{fractions[i, j]:.0%}" if normalized else f"{counts[i, j]}"
              for j in range(len(class_names))] for i in range(len(class_names))]
     names = list(class_names)
-    figure = go.Figure(go.Heatmap(
-        z=off_diagonal, x=names, y=names, text=text, texttemplate="%{text}", colorscale="Reds",
-        customdata=np.dstack([counts, fractions]), xgap=1, ygap=1, colorbar=dict(title="mistakes"),
+    figure = go.Figure(go.Heatmap(z=off_diagonal, x=names, y=names, text=text, texttemplate="%{text}",
+                                  colorscale="Reds", xgap=1, ygap=1, colorbar=dict(title="mistakes"), hoverinfo="skip"))
+    # Heatmap cells cannot be selected by a click in Streamlit; an invisible marker on each cell can.
+    rows, columns = np.indices(counts.shape)
+    figure.add_trace(go.Scatter(
+        x=[names[c] for c in columns.ravel()], y=[names[r] for r in rows.ravel()], mode="markers",
+        marker=dict(symbol="square", size=30, color="rgba(0,0,0,0)"), showlegend=False,
+        customdata=np.stack([counts.ravel(), fractions.ravel()], axis=1),
         hovertemplate="true %{y} → predicted %{x}: %{customdata[0]} (%{customdata[1]:.1%})<extra></extra>",
     ))
     # Right answers: green squares with their counts (the colour scale is left to the mistakes).
@@ -159,7 +164,7 @@ def confusion_heatmap(matrix, class_names, normalized: bool = False) -> go.Figur
                          fillcolor="rgba(46,160,67,0.35)", line=dict(color="#2ea043", width=2), layer="below")
         figure.add_annotation(x=name, y=name, text=f"<b>{text[index][index]}</b>", showarrow=False,
                               font=dict(color="#0b4d1c"))
-    figure.update_layout(height=520, margin=dict(l=10, r=10, t=30, b=10),
+    figure.update_layout(height=520, margin=dict(l=10, r=10, t=30, b=10), clickmode="event+select",
                          xaxis=dict(title="predicted", type="category", side="top", tickangle=-30),
                          yaxis=dict(title="true", type="category", autorange="reversed"))
     return figure

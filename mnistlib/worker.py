@@ -131,7 +131,7 @@ def _train(request: dict, emit, should_stop) -> dict:
     probabilities[-1] = final.astype(probabilities.dtype)
     epochs_run = len(history)
     title = datasets.info(data.name).title
-    name = request.get("name") or f"{title} · {spec.describe()} · {epochs_run} epochs"
+    name = request.get("name") or f"{title} · {spec.describe()}"
     card = store.save(model, {
         "name": name[: store.MAX_NAME_LENGTH], "dataset": data.name, "subset": data.subset, "spec": spec.to_dict(),
         "epochs_run": epochs_run, "history": history, "test_loss": test_loss, "test_accuracy": test_accuracy,

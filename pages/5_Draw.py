@@ -48,7 +48,7 @@ draw_tab, upload_tab = st.tabs(["✏️ Draw", "📁 Upload"])
 with draw_tab:
     canvas_column, result_column = st.columns([1, 2])
     with canvas_column:
-        st.caption("Draw one digit, large, in the black square. Use the bin icon below it to start again.")
+        st.caption("Draw one digit, large, in the black square. The bin icon in its toolbar clears it.")
         drawing = st_canvas(stroke_width=20, stroke_color="#FFFFFF", background_color="#000000", height=280,
                             width=280, drawing_mode="freedraw", return_image_data=True, key="draw_canvas")
     with result_column:

@@ -41,7 +41,7 @@ def test_confusion_heatmap_carries_counts_and_names():
     heatmap = figure.data[0]
     assert list(heatmap.x) == NAMES and list(heatmap.y) == NAMES
     assert heatmap.z[3][4] == 34 and np.isnan(heatmap.z[2][2])  # the diagonal is drawn apart, in green
-    assert heatmap.customdata[2][2][0] == 22
+    assert figure.data[1].customdata[22][0] == 22 and figure.data[1].x[23] == "3"  # the clickable markers
     assert len(figure.layout.shapes) == 10
 
 
