@@ -6,14 +6,17 @@ full speed. The pool is a standard concurrent.futures executor, so a cluster exe
 """
 
 import atexit
+import contextlib
 import copy
 import dataclasses
 import multiprocessing
 import queue
 import secrets
 import shutil
+import sys
 import tempfile
 import threading
+import types
 from concurrent.futures import CancelledError, Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -160,7 +163,8 @@ class Trainer:
 
         pool = ProcessPoolExecutor(max_workers=config.max_trainings(), mp_context=self._context,
                                    initializer=worker.initialize, initargs=(self._events,))
-        pool.submit(worker.ping)  # start and warm a worker now, not when the first user clicks Train
+        with _bare_main():
+            pool.submit(worker.ping)  # start and warm a worker now, not when the first user clicks Train
         return pool
 
     def submit(self, request: TrainRequest) -> Job:
@@ -183,7 +187,9 @@ class Trainer:
             self._executor.shutdown(wait=False, cancel_futures=False)
             self._executor = self._new_pool()
         events = self._events if self._injected is not None else None
-        job.future = self._executor.submit(worker.run_job, job.id, job.request.to_dict(), str(job.stop_file), events)
+        with _bare_main():
+            job.future = self._executor.submit(worker.run_job, job.id, job.request.to_dict(), str(job.stop_file),
+                                               events)
         job.future.add_done_callback(lambda future, job=job: self._finished(job, future))
 
     def _finished(self, job: Job, future) -> None:
@@ -245,6 +251,26 @@ class Trainer:
         if self._manager is not None:
             self._manager.shutdown()
         shutil.rmtree(self._runtime, ignore_errors=True)
+
+
+_main_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _bare_main():
+    """Start processes with a bare __main__ module.
+
+    A spawned process first re-imports its parent's __main__. Inside Streamlit that is the page script
+    being run, which must never run again inside a training worker; from pytest or a notebook it is
+    just as unwanted. The pool starts processes inside submit(), so submit() runs under this.
+    """
+    with _main_lock:
+        original = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            sys.modules["__main__"] = original
 
 
 _trainer: Trainer | None = None
