@@ -234,20 +234,22 @@ class Trainer:
         return sum(1 for other in earlier if self._jobs[other]._state.status == "queued")
 
     def shutdown(self) -> None:
-        """Stop every job and end the worker processes (nothing is left behind)."""
+        """Stop every job and end the worker processes (nothing is left behind, not even a zombie)."""
         if self._closed:
             return
         for job in list(self._jobs.values()):
             if job.snapshot().status in ACTIVE:
                 job.stop()
-        self._closed = True
         processes = list(getattr(self._executor, "_processes", {}).values())
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        # Don't wait inside the executor: the event dispatcher keeps draining the queue meanwhile, so no
+        # worker can block on exit with events still unsent; join with a deadline, then kill.
+        self._executor.shutdown(wait=False, cancel_futures=True)
         for process in processes:
-            process.join(timeout=5)
+            process.join(timeout=15)
             if process.is_alive():
                 process.kill()
                 process.join()
+        self._closed = True
         if self._manager is not None:
             self._manager.shutdown()
         shutil.rmtree(self._runtime, ignore_errors=True)

@@ -17,6 +17,8 @@ def initialize(events=None) -> None:
     """Pool initializer: remember the event queue, exit with the parent, import TensorFlow and warm it up."""
     global _events
     _events = events
+    if events is not None and hasattr(events, "cancel_join_thread"):
+        events.cancel_join_thread()  # never hang at exit flushing events nobody will read
     parent = os.getppid()
 
     def exit_when_orphaned():

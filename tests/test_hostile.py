@@ -1,0 +1,144 @@
+"""A sweep of generated bad inputs through the pages: each gets a clear message, nothing breaks or changes.
+
+Uploads go through the Draw page's uploader and values through the query parameters every page reads,
+driven by Streamlit's AppTest (the browser tests check a few of the same in Chromium).
+"""
+
+import hashlib
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mnistlib import config
+from tests.test_pages import run_page, texts
+
+PAGES = ["app.py", "pages/1_Dataset.py", "pages/2_Train.py", "pages/3_Predict.py", "pages/4_Mistakes.py",
+         "pages/5_Draw.py", "pages/6_Compare.py", "pages/7_Model_insight.py"]
+
+
+@pytest.fixture(autouse=True)
+def small_subset(monkeypatch):
+    monkeypatch.setenv("MNISTLIB_SUBSET", "small")
+
+
+def store_fingerprint() -> str:
+    """A digest of every file in the model store (names and bytes)."""
+    digest = hashlib.sha256()
+    for path in sorted(config.models_dir().rglob("*")):
+        if path.is_file():
+            digest.update(str(path).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def encoded(image: Image.Image, format="PNG", **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=format, **options)
+    return buffer.getvalue()
+
+
+def bad_uploads() -> list[tuple[str, bytes]]:
+    """Files that are not usable images: empty, cut short, disguised, random, enormous."""
+    generator = np.random.default_rng(0)
+    digit = Image.fromarray(generator.integers(0, 255, (64, 64), dtype=np.uint8))
+    png, jpeg = encoded(digit), encoded(digit, "JPEG")
+    uploads = [("zero.png", b"")]
+    uploads += [(f"cut-{cut}.png", png[:cut]) for cut in range(8, len(png) - 20, max(1, len(png) // 30))][:30]
+    uploads += [(f"cut-{cut}.jpg", jpeg[:cut]) for cut in range(4, len(jpeg) - 200, max(1, len(jpeg) // 30))][:30]
+    uploads += [(f"text-{n}.png", f"line {n}\n".encode() * (n + 1)) for n in range(10)]
+    uploads += [(f"pdf-{n}.png", b"%PDF-1." + str(n).encode() + b"\n1 0 obj<<>>endobj\n%%EOF") for n in range(8)]
+    uploads += [(f"random-{n}.png", generator.bytes(int(generator.integers(1, 5000)))) for n in range(20)]
+    uploads.append(("huge.png", encoded(Image.new("1", (20000, 20000)))))
+    return uploads
+
+
+def odd_but_valid_uploads() -> list[tuple[str, bytes]]:
+    """Unusual images that must still work: animation, 16-bit, palette, transparency."""
+    frames = [Image.fromarray(np.full((28, 28), value, np.uint8)) for value in (0, 255)]
+    frames[0].paste(255, (10, 4, 18, 24))
+    animated = io.BytesIO()
+    frames[0].save(animated, format="GIF", save_all=True, append_images=frames[1:])
+    rgba = np.zeros((40, 40, 4), np.uint8)
+    rgba[5:35, 18:22] = [0, 0, 0, 255]
+    return [("animated.gif", animated.getvalue()),
+            ("deep.png", encoded(Image.fromarray((np.arange(784).reshape(28, 28) * 83).astype(np.uint16)))),
+            ("palette.png", encoded(frames[0].convert("P"))), ("clear.png", encoded(Image.fromarray(rgba)))]
+
+
+@pytest.fixture(scope="module")
+def draw_page(stored_mnist_model):
+    return run_page("pages/5_Draw.py", query={"model": stored_mnist_model.id})
+
+
+def upload(app, name, content):
+    app.file_uploader(key="draw_upload").set_value((name, content, "image/png"))
+    app.run()
+    assert not app.exception, (name, app.exception)
+    return app
+
+
+@pytest.mark.parametrize("name, content", bad_uploads(), ids=lambda value: value if isinstance(value, str) else "")
+def test_bad_upload_gets_one_clear_message(draw_page, name, content):
+    before = store_fingerprint()
+    app = upload(draw_page, name, content)
+    assert len(app.error) == 1 and app.error[0].value.endswith("."), name
+    assert not any(m.value.startswith("### Predicted") for m in app.markdown)
+    assert store_fingerprint() == before
+
+
+@pytest.mark.parametrize("name, content", odd_but_valid_uploads(), ids=lambda v: v if isinstance(v, str) else "")
+def test_unusual_images_still_get_a_prediction(draw_page, name, content):
+    app = upload(draw_page, name, content)
+    assert not app.error and any(m.value.startswith("### Predicted") for m in app.markdown), name
+
+
+BAD_INDICES = ["-1", "10000", "200", "abc", "", " ", "1e9", "0x10", "NaN", "inf", "-0.5", "3.7", "../1",
+               "%00", "9" * 40, "<script>", "1;2", "\u0661", "null", "[]"]
+BAD_DATASETS = ["cifar10", "", "MNIST", "../mnist", "mnist ", "fashion-mnist", "%2e%2e", "x" * 300,
+                "mnist\x00", "None"]
+BAD_MODELS = ["../x", "../../etc/passwd", "/etc/passwd", "", "20261124-201500-3fa9c2", "20261124-201500-3FA9C2",
+              "..", "model", "20261124-201500-3fa9c2/../../x", "\u202e"]
+
+
+@pytest.mark.parametrize("value", BAD_INDICES)
+def test_bad_image_index_links(stored_mnist_model, value):
+    app = run_page("pages/3_Predict.py", query={"model": stored_mnist_model.id, "image": value})
+    index = app.number_input(key="predict_index").value
+    assert 0 <= index < 200
+    if value not in ("3",):
+        assert "is not a test image number" in texts(app) or value.strip().isdigit()
+
+
+@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize("value", BAD_DATASETS)
+def test_bad_dataset_links(stored_mnist_model, path, value):
+    before = store_fingerprint()
+    app = run_page(path, query={"dataset": value})
+    assert "does not exist here" in texts(app)
+    assert app.query_params["dataset"] == "mnist"
+    assert store_fingerprint() == before
+
+
+@pytest.mark.parametrize("path", ["pages/3_Predict.py", "pages/4_Mistakes.py", "pages/5_Draw.py",
+                                  "pages/7_Model_insight.py"])
+@pytest.mark.parametrize("value", BAD_MODELS)
+def test_bad_model_links(stored_mnist_model, path, value):
+    before = store_fingerprint()
+    app = run_page(path, query={"model": value})
+    assert "does not exist here" in texts(app) or value == ""
+    assert app.query_params.get("model") != value or value == ""
+    assert store_fingerprint() == before
+
+
+@pytest.mark.parametrize("true, pred", [("-1", "3"), ("10", "0"), ("a", "b"), ("", ""), ("1.5", "2"),
+                                        ("3", "99"), ("../", "0"), ("0x1", "1")])
+def test_bad_confusion_cell_links(stored_mnist_model, true, pred):
+    app = run_page("pages/4_Mistakes.py", query={"model": stored_mnist_model.id, "true": true, "pred": pred})
+    assert "not two class numbers" in texts(app)
+
+
+@pytest.mark.parametrize("value", ["../../etc", "abc", "0" * 12, "", "ffffffffffff", "<b>x</b>"])
+def test_bad_job_links(value):
+    app = run_page("pages/2_Train.py", query={"job": value})
+    assert "no longer running" in texts(app) or value == ""
