@@ -15,7 +15,7 @@ from tests.browser.conftest import settle
 def open_page(page, url, path="", **query):
     query_text = "&".join(f"{key}={value}" for key, value in query.items())
     page.goto(f"{url}/{path}" + (f"?{query_text}" if query_text else ""))
-    page.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=30_000)
+    page.wait_for_selector("h1", timeout=60_000)  # the page's own script has run (not just the app shell)
     settle(page)
 
 
@@ -47,25 +47,19 @@ def trained(app_server, browser):
     return cards[0], probabilities
 
 
-def shown_index(page) -> int:
-    return int(page.get_by_role("spinbutton", name="Test image index i").input_value())
-
-
 def test_quick_start_train_and_browse(page, app_server, trained):
     url, _ = app_server
     card, probabilities = trained
     open_page(page, url, "Predict", model=card.id)
     data = datasets.load("mnist", subset="small")
-    for _ in range(3):
+    for step in range(1, 4):
         page.get_by_role("button", name=re.compile("Next")).click()
-        settle(page)
-    index = shown_index(page)
-    assert index == 3
-    heading = page.locator("h3", has_text="Predicted:").inner_text()
-    assert heading == f"Predicted: {int(np.argmax(probabilities[index]))}"
-    assert f"true label {data.y_test[index]}" in page.get_by_text("confidence").inner_text()
-    bars = page.locator('[data-testid="stPlotlyChart"] .bars path')
-    assert bars.count() == 10  # the interactive histogram is drawn
+        expect(page.get_by_role("spinbutton", name="Test image index i")).to_have_value(str(step))
+    settle(page)
+    index = 3
+    expect(page.locator("h3", has_text="Predicted:")).to_have_text(f"Predicted: {int(np.argmax(probabilities[index]))}")
+    expect(page.get_by_text("confidence")).to_contain_text(f"true label {data.y_test[index]}")
+    expect(page.locator('[data-testid="stPlotlyChart"] .bars path')).to_have_count(10)  # the histogram is drawn
 
 
 def test_stop_in_the_middle_of_training(page, app_server):
@@ -90,8 +84,8 @@ def test_switch_dataset(page, app_server):
     page.get_by_text("Fashion-MNIST", exact=True).first.click()
     page.wait_for_selector("text=Ankle boot", timeout=30_000)
     settle(page)
-    assert "dataset=fashion_mnist" in page.url
-    assert "Fashion-MNIST" in page.locator('[data-testid="stSidebar"]').inner_text()
+    expect(page).to_have_url(re.compile("dataset=fashion_mnist"))
+    expect(page.locator('[data-testid="stSidebar"]')).to_contain_text("Fashion-MNIST")
 
 
 def test_mistakes_cell_click_opens_the_gallery(page, app_server, trained):
@@ -133,8 +127,7 @@ def test_draw_a_seven(page, app_server, trained):
         page.mouse.move(x + 220 - 8 * step, y + 60 + 15 * step)
     page.mouse.up()
     page.wait_for_selector("h3:has-text('Predicted:')", timeout=30_000)
-    settle(page)
-    assert page.locator('[data-testid="stPlotlyChart"] .bars path').count() == 10
+    expect(page.locator('[data-testid="stPlotlyChart"] .bars path')).to_have_count(10, timeout=30_000)
 
 
 def upload(page, name: str, content: bytes) -> None:
@@ -154,10 +147,9 @@ def test_upload_a_png(page, app_server, trained):
     Image.fromarray(data.x_test[index]).save(buffer, format="PNG")
     open_page(page, url, "Draw", model=card.id)
     upload(page, "digit.png", buffer.getvalue())
-    page.wait_for_selector("h3:has-text('Predicted:')", timeout=30_000)
-    heading = page.locator("h3", has_text="Predicted:").last.inner_text()
-    assert heading == f"Predicted: {int(np.argmax(probabilities[index]))}"
-    assert page.get_by_text("already in MNIST form").count() == 1
+    expect(page.locator("h3", has_text="Predicted:").last).to_have_text(
+        f"Predicted: {int(np.argmax(probabilities[index]))}", timeout=30_000)
+    expect(page.get_by_text("already in MNIST form")).to_be_visible()
 
 
 @pytest.mark.parametrize("name, content", [("notes.png", b"not an image at all\n" * 20),
@@ -177,6 +169,6 @@ def test_a_shared_link_opens_the_same_view(page, app_server, trained):
     url, _ = app_server
     card, _ = trained
     open_page(page, url, "Predict", dataset="mnist", model=card.id, image="7")
-    assert shown_index(page) == 7
+    expect(page.get_by_role("spinbutton", name="Test image index i")).to_have_value("7", timeout=30_000)
     expect(page.get_by_text("x_test[7] — what the model sees")).to_be_visible()
-    assert card.name in page.locator('[data-testid="stSidebar"]').inner_text()
+    expect(page.locator('[data-testid="stSidebar"]')).to_contain_text(card.name)
