@@ -94,7 +94,7 @@ def cold_start(playwright_browser, models: Path) -> None:
         for _ in range(3):
             started = time.perf_counter()
             page.goto(f"{url}/Predict")
-            page.wait_for_selector('[data-testid="stPlotlyChart"] .bars path', timeout=60_000)
+            page.wait_for_selector('[data-testid="stPlotlyChart"] .bars path', state="attached", timeout=60_000)
             page.wait_for_selector("h3:has-text('Predicted:')")
             times.append(time.perf_counter() - started)
         print(f"Predict page with a stored model ready after opening: {statistics.median(times):.2f} s "
@@ -107,7 +107,8 @@ def cold_start(playwright_browser, models: Path) -> None:
 
 
 CHART_FIRST_BAR = """() => { const plot = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
-                             return plot && plot.data ? plot.data[0].y[0] : null; }"""
+                             const trace = plot && plot._fullData ? plot._fullData[0] : null;
+                             return trace && trace.y ? Number(trace.y[0]) : null; }"""
 
 
 def click_latencies(page, click, expected_first_bar, clicks: int) -> list[float]:
@@ -131,9 +132,9 @@ def browse(playwright_browser, models: Path, model_id: str, clicks: int) -> None
     try:
         page = playwright_browser.new_page()
         page.goto(url)
-        page.wait_for_selector('[data-testid="stPlotlyChart"] .bars path', timeout=60_000)
+        page.wait_for_selector('[data-testid="stPlotlyChart"] .bars path', state="attached", timeout=60_000)
         plus = page.locator('[data-testid="stNumberInputStepUp"]')
-        floor = click_latencies(page, plus.click, lambda step: step, clicks)
+        floor = click_latencies(page, plus.click, lambda step: step + 1, clicks)
     finally:
         stop_app(server)
     os.environ["MNISTLIB_MODELS_DIR"] = str(models)
@@ -142,7 +143,7 @@ def browse(playwright_browser, models: Path, model_id: str, clicks: int) -> None
     try:
         page = playwright_browser.new_page()
         page.goto(f"{url}/Predict?model={model_id}&image=0")
-        page.wait_for_selector('[data-testid="stPlotlyChart"] .bars path', timeout=60_000)
+        page.wait_for_selector('[data-testid="stPlotlyChart"] .bars path', state="attached", timeout=60_000)
         page.wait_for_timeout(1000)
         next_button = page.get_by_role("button", name="Next ▶")
         ours = click_latencies(page, next_button.click, lambda step: float(probabilities[step][0]), clicks)

@@ -1,119 +1,185 @@
 """Mistakes: the confusion matrix, the images behind each cell, per-class figures and the worst mistakes."""
 
+import functools
+
 import streamlit as st
 
 import ui
 from mnistlib import concepts, evaluation, plots
+
+GALLERY_PAGE = 36  # images shown per "page" of a cell's gallery
+GALLERY_COLUMNS = 6
+PAIRS_SHOWN = 8
+WORST_SHOWN = 6
 
 ui.setup_page("Mistakes", "🔍")
 st.title("Where the model goes wrong")
 name = ui.chosen_dataset()
 card = ui.model_picker(name, key="mistakes_model") or ui.require_model(name)
 data = ui.require_dataset(card.dataset, card.subset)
-probabilities = ui.model_probabilities(card.id, card.created)
+probabilities = ui.model_probabilities(card.id, card.created)  # (epochs, M, 10)
+labels, names = data.y_test, list(data.class_names)
+if probabilities.shape[1] != len(labels):
+    st.error(f"This model's stored predictions cover {probabilities.shape[1]:,} test images but the "
+             f"{card.subset} test set has {len(labels):,}; the model's files do not match its card.")
+    st.stop()
 final = probabilities[-1]
-labels = data.y_test
 predicted = evaluation.predicted_labels(final)
-names = list(data.class_names)
-st.metric("Test accuracy", f"{evaluation.accuracy(labels, predicted):.2%}",
-          help=f"{int((predicted != labels).sum()):,} of {len(labels):,} test images are wrong.")
+wrong = int((predicted != labels).sum())
+
+accuracy_column, wrong_column, note_column = st.columns([1, 1, 3])
+accuracy_column.metric("Test accuracy", f"{evaluation.accuracy(labels, predicted):.2%}")
+wrong_column.metric(f"Wrong answers (of {len(labels):,})", f"{wrong:,}")
+note_column.caption(f"Measured on the {len(labels):,} images of the {card.subset} test set, which the model never "
+                    "trained on. Every figure on this page comes from the model's stored test-set probabilities "
+                    "(`model.predict(x_test)` after each epoch).")
+note_column.download_button(
+    "Download all test predictions (CSV)",
+    # Built only when clicked: one row per test image, index, true, predicted, confidence, 10 probabilities.
+    functools.partial(evaluation.predictions_csv, labels, final, names),
+    file_name=f"{card.dataset}-{card.id}-predictions.csv", mime="text/csv", key="mistakes_csv",
+    help="index, true label, predicted label, confidence, then the probability of each of the 10 classes.")
+
+
+# ## Which confusion cell is open: from the URL (?true=&pred=) the first time, then from the widgets
 
 
 def select_cell(true_class: int, predicted_class: int) -> None:
-    """Open a (true, predicted) cell in the gallery and keep it in the URL."""
-    st.session_state["mistakes_true"] = names[true_class]
-    st.session_state["mistakes_predicted"] = names[predicted_class]
+    """Open the (true, predicted) cell in the gallery (the URL follows when the gallery is drawn)."""
+    st.session_state["mistakes_true"] = int(true_class)
+    st.session_state["mistakes_predicted"] = int(predicted_class)
+    st.session_state["mistakes_shown"] = GALLERY_PAGE
 
 
-# The selected cell comes from the URL (?true=&pred=) the first time, then from the widgets.
-if "mistakes_true" not in st.session_state:
-    pair = evaluation.most_confused(labels, predicted, top=1)
-    default = pair[0][:2] if pair else (0, 0)
+def cell_from_url() -> tuple[int, int]:
+    """The cell a shared link asks for, else the most confused pair; a bad link gets a warning."""
+    pairs = evaluation.most_confused(labels, predicted, top=1)
+    default = pairs[0][:2] if pairs else (0, 0)
+    if "true" not in st.query_params and "pred" not in st.query_params:
+        return default
     try:
-        wanted = (int(st.query_params.get("true", default[0])), int(st.query_params.get("pred", default[1])))
-        if not all(0 <= value < 10 for value in wanted):
+        wanted = int(st.query_params.get("true", "")), int(st.query_params.get("pred", ""))
+        if not all(0 <= value < len(names) for value in wanted):
             raise ValueError
+        return wanted
     except ValueError:
-        st.warning("The link's confusion cell (true=…, pred=…) is not two class numbers 0–9; showing the most "
+        st.warning(f"The link's confusion cell (true={st.query_params.get('true')!r}, "
+                   f"pred={st.query_params.get('pred')!r}) is not two class numbers 0–9; showing the most "
                    "confused pair instead.")
-        wanted = default
-    select_cell(*wanted)
+        return default
 
-# ## The confusion matrix
 
-matrix_column, side_column = st.columns([3, 2])
-with matrix_column:
-    st.subheader("Confusion matrix")
-    normalized = st.toggle("Show fractions of each true class (row-normalised)", key="mistakes_normalized")
-    matrix = evaluation.confusion_matrix(labels, predicted)
-    event = st.plotly_chart(plots.confusion_heatmap(matrix, names, normalized=normalized), key="mistakes_matrix",
-                            on_select="rerun", selection_mode="points")
-    points = (event or {}).get("selection", {}).get("points", []) if event else []
-    if points and "x" in points[0] and "y" in points[0]:
-        clicked = (names.index(str(points[0]["y"])), names.index(str(points[0]["x"])))
-        if st.session_state.get("mistakes_last_click") != clicked:
-            st.session_state["mistakes_last_click"] = clicked
-            select_cell(*clicked)
-    st.caption(concepts.note("confusion") + " Click a cell to see its images.")
-with side_column:
-    st.subheader("Most confused pairs")
-    for true_class, predicted_class, count in evaluation.most_confused(labels, predicted, top=8):
-        st.button(f"{names[true_class]} → {names[predicted_class]}: {count}",
-                  key=f"mistakes_pair_{true_class}_{predicted_class}", on_click=select_cell,
-                  args=(true_class, predicted_class), width="stretch")
+if "mistakes_true" not in st.session_state or "mistakes_predicted" not in st.session_state:
+    select_cell(*cell_from_url())
 
-# ## The images behind one cell
 
-st.subheader("Images of one cell")
-left, right = st.columns(2)
-left.selectbox("True class", names, key="mistakes_true")
-right.selectbox("Predicted class", names, key="mistakes_predicted")
-true_class, predicted_class = names.index(st.session_state["mistakes_true"]), names.index(st.session_state["mistakes_predicted"])
-st.query_params["true"], st.query_params["pred"] = str(true_class), str(predicted_class)
-cell = evaluation.indices_for_cell(labels, predicted, true_class, predicted_class)
-kind = "right answers" if true_class == predicted_class else "mistakes"
-st.markdown(f"**{len(cell)}** test images are **{names[true_class]}** predicted as **{names[predicted_class]}** "
-            f"({kind}).")
-shown = cell[:40]
-columns = st.columns(8)
-for position, index in enumerate(shown):
-    columns[position % 8].image(plots.enlarge(data.x_test[index], 3),
-                                caption=f"#{index} · {final[index][predicted_class]:.0%}")
-if len(cell) > len(shown):
-    st.caption(f"Showing the first {len(shown)} of {len(cell)}.")
+def cell_clicked() -> None:
+    """A click on the heatmap selects one invisible marker per cell: x is the predicted, y the true class."""
+    points = st.session_state["mistakes_matrix"].selection.points
+    if points and str(points[0].get("y")) in names and str(points[0].get("x")) in names:
+        select_cell(names.index(str(points[0]["y"])), names.index(str(points[0]["x"])))
 
-# ## Per class, the worst mistakes, and how the matrix changed
+
+# ## The matrix, the most confused pairs and the images of one cell (rerun on their own)
+
+
+@st.fragment
+def cell_explorer() -> None:
+    matrix_column, pairs_column = st.columns([2, 1], gap="large")
+    with matrix_column:
+        st.subheader("Confusion matrix")
+        normalized = st.toggle("Show each row as fractions of the true class (row-normalised)",
+                               key="mistakes_normalized")
+        matrix = evaluation.confusion_matrix(labels, predicted)
+        st.plotly_chart(plots.confusion_heatmap(matrix, names, normalized=normalized), key="mistakes_matrix",
+                        on_select=cell_clicked, selection_mode="points")
+        st.caption(concepts.note("confusion") + " Green diagonal: right answers; red: mistakes (darker = more). "
+                   "**Click a cell** to see its images below.")
+    with pairs_column:
+        st.subheader("Most confused pairs")
+        st.caption("true → predicted: how many test images. Click one to see them.")
+        for true_class, predicted_class, count in evaluation.most_confused(labels, predicted, top=PAIRS_SHOWN):
+            st.button(f"{names[true_class]} → {names[predicted_class]}: {count}",
+                      key=f"mistakes_pair_{true_class}_{predicted_class}", on_click=select_cell,
+                      args=(true_class, predicted_class), width="stretch")
+
+    st.subheader("The images of one cell")
+    true_column, predicted_column = st.columns(2)
+    true_column.selectbox("True class (row)", range(len(names)), key="mistakes_true",
+                          format_func=lambda k: names[k])
+    predicted_column.selectbox("Predicted class (column)", range(len(names)), key="mistakes_predicted",
+                               format_func=lambda k: names[k])
+    true_class, predicted_class = st.session_state["mistakes_true"], st.session_state["mistakes_predicted"]
+    st.query_params["true"], st.query_params["pred"] = str(true_class), str(predicted_class)
+    cell = evaluation.indices_for_cell(labels, predicted, true_class, predicted_class)
+    kind = "right answers" if true_class == predicted_class else "mistakes"
+    st.markdown(f"**{len(cell)}** test images are **{names[true_class]}** predicted as "
+                f"**{names[predicted_class]}** ({kind}).")
+    shown = cell[: st.session_state.setdefault("mistakes_shown", GALLERY_PAGE)]
+    for row_start in range(0, len(shown), GALLERY_COLUMNS):
+        for column, index in zip(st.columns(GALLERY_COLUMNS), shown[row_start : row_start + GALLERY_COLUMNS],
+                                 strict=False):
+            column.image(plots.enlarge(data.x_test[index], 4), width=112,
+                         caption=f"#{index} · confidence {final[index][predicted_class]:.0%}")
+    if len(cell) > len(shown):
+        st.caption(f"Showing {len(shown)} of {len(cell)}, in test-set order. The number is the image's index in "
+                   "x_test (open it on the Predict page); the percentage is the probability the model gave to "
+                   f"{names[predicted_class]}.")
+        st.button(f"Show {min(GALLERY_PAGE, len(cell) - len(shown))} more", key="mistakes_more",
+                  on_click=lambda: st.session_state.update(mistakes_shown=len(shown) + GALLERY_PAGE))
+
+
+cell_explorer()
+
+# ## Per class
 
 st.subheader("Per class")
 metrics = evaluation.per_class_metrics(labels, predicted)
-st.dataframe([{"class": names[k], "precision": round(float(metrics["precision"][k]), 3),
-               "recall (= accuracy on this class)": round(float(metrics["recall"][k]), 3),
-               "test images": int(metrics["support"][k])} for k in range(10)], hide_index=True)
-st.caption("Precision: of the images predicted as this class, the fraction that really are. Recall: of the images "
-           "of this class, the fraction found.")
+percent = st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent")
+st.dataframe(
+    [{"class": names[k], "test images": int(metrics["support"][k]),
+      **{column: round(float(metrics[column][k]), 3) for column in ("precision", "recall", "accuracy")}}
+     for k in range(len(names))],
+    hide_index=True, key="mistakes_per_class",
+    column_config={"precision": percent, "recall": percent, "accuracy": percent})
+st.caption("**Precision**: of the images the model called this class, the fraction that really are. **Recall**: of "
+           "the images of this class, the fraction the model found. A class's **accuracy** (right answers among "
+           "its own images) is the same number as its recall.")
+
+# ## The worst mistakes: wrong, and sure of it
 
 st.subheader("The most confident mistakes")
-st.caption("Wrong answers given with the highest confidence (the largest losses, −log p(true class)).")
-worst = evaluation.confident_mistakes(labels, final, k=6)
+st.caption("Wrong answers given with the highest confidence — the largest losses, −log p(true class). Red bar: "
+           "the prediction; blue bar: the true class. Some are badly written or mislabelled images.")
+worst = evaluation.confident_mistakes(labels, final, k=WORST_SHOWN)
 for row_start in range(0, len(worst), 3):
     for column, index in zip(st.columns(3), worst[row_start : row_start + 3], strict=False):
         with column:
-            st.image(plots.enlarge(data.x_test[index], 4), caption=f"#{index}: true {names[labels[index]]}, "
-                     f"predicted {names[predicted[index]]} ({final[index][predicted[index]]:.0%})")
-            st.plotly_chart(plots.probability_bar(final[index], names, int(labels[index]), height=200),
-                            key=f"mistakes_worst_{index}")
+            st.image(plots.enlarge(data.x_test[index], 5), width=140,
+                     caption=f"#{index}: true {names[labels[index]]}, predicted {names[predicted[index]]} "
+                             f"({final[index][predicted[index]]:.0%})")
+            st.plotly_chart(plots.probability_bar(final[index], names, int(labels[index]), height=220),
+                            key=f"mistakes_worst_{index}", config={"displayModeBar": False})
+if len(worst) == 0:
+    st.success("No mistakes on the test set.")
+
+# ## How the matrix changed while the model trained
+
+
+@st.fragment
+def matrix_by_epoch() -> None:
+    st.subheader("The confusion matrix epoch by epoch")
+    epochs = len(probabilities)
+    epoch = st.slider("After epoch", 1, epochs, epochs, key="mistakes_epoch",
+                      help="The test-set predictions saved after each epoch of training.")
+    matrices = evaluation.per_epoch_confusion(labels, probabilities)
+    at_epoch = evaluation.predicted_labels(probabilities[epoch - 1])
+    st.caption(f"After epoch {epoch}: test accuracy {evaluation.accuracy(labels, at_epoch):.2%}, "
+               f"{int((at_epoch != labels).sum()):,} mistakes.")
+    st.plotly_chart(plots.confusion_heatmap(matrices[epoch - 1], names), key="mistakes_epoch_matrix")
+
 
 if len(probabilities) > 1:
-    st.subheader("The confusion matrix epoch by epoch")
-    epoch = st.slider("After epoch", 1, len(probabilities), len(probabilities), key="mistakes_epoch")
-    per_epoch = evaluation.per_epoch_confusion(labels, probabilities[epoch - 1 : epoch])[0]
-    st.plotly_chart(plots.confusion_heatmap(per_epoch, names), key="mistakes_epoch_matrix")
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def predictions_csv(model_id: str, created: str) -> str:
-    """The CSV of all test predictions of one model (built once per model)."""
-    return evaluation.predictions_csv(labels, final, names)
-
-
-st.download_button("Download all test predictions (CSV)", predictions_csv(card.id, card.created),
-                   file_name=f"{card.dataset}-{card.id}-predictions.csv", mime="text/csv", key="mistakes_csv")
+    matrix_by_epoch()
+else:
+    st.caption("This model was trained for one epoch, so there is no epoch-by-epoch confusion matrix.")

@@ -1,60 +1,163 @@
 """Compare: two stored models side by side, and the test images where they disagree."""
 
+import pandas as pd
 import streamlit as st
 
 import ui
 from mnistlib import evaluation, plots
+
+GALLERY_SIZE = 30
+GALLERY_COLUMNS = 6
 
 ui.setup_page("Compare", "⚖️")
 st.title("Compare two models")
 name = ui.chosen_dataset()
 cards = ui.list_models(name)
 if len(cards) < 2:
-    st.info("Comparing needs two trained models of this dataset. Train another one (for example with a different "
-            "number of epochs, or the CNN) on the Train page.")
+    st.info(f"Comparing needs two trained models of this dataset; there {'is' if len(cards) == 1 else 'are'} "
+            f"{len(cards) or 'none'} so far. Train another one on the Train page — for example with a different "
+            "number of epochs, fewer hidden units, or the CNN — then come back.")
     ui.page_link("pages/2_Train.py", "Go to Train →")
     st.stop()
 by_id = {card.id: card for card in cards}
-left, right = st.columns(2)
-first = by_id[left.selectbox("Model A", list(by_id), index=1, key="compare_a", format_func=lambda i: by_id[i].label())]
-second = by_id[right.selectbox("Model B", list(by_id), index=0, key="compare_b", format_func=lambda i: by_id[i].label())]
-if first.test_size != second.test_size or first.subset != second.subset:
-    st.warning("These models were tested on different test sets (one on the small subset), so they cannot be "
-               "compared image by image. Pick two models trained on the same data.")
-    st.stop()
-data = ui.require_dataset(first.dataset, first.subset)
-labels, names = data.y_test, list(data.class_names)
-results = []
-for card, column in ((first, left), (second, right)):
-    probabilities = ui.model_probabilities(card.id, card.created)
-    predicted = evaluation.predicted_labels(probabilities[-1])
-    results.append((probabilities[-1], predicted))
+
+
+def pick_model(column, label: str, key: str, parameter: str, default: str):
+    """A select box of stored models whose choice is kept in the URL (?a= / ?b=); returns the card."""
+    if key not in st.session_state:
+        wanted = st.query_params.get(parameter)
+        if wanted is not None and wanted not in by_id:
+            st.warning(f"The link's model {parameter}={wanted!r} is not stored here; showing {by_id[default].name}.")
+        st.session_state[key] = wanted if wanted in by_id else default
+    if st.session_state[key] not in by_id:  # deleted since it was chosen
+        st.session_state[key] = default
+    column.selectbox(label, list(by_id), key=key, format_func=lambda model_id: by_id[model_id].label())
+    st.query_params[parameter] = st.session_state[key]
+    return by_id[st.session_state[key]]
+
+
+left, right = st.columns(2, gap="large")
+# Newest first: by default A is the older of the two newest models, B the newest other than A.
+first = pick_model(left, "Model A", "compare_a", "a", cards[1].id)
+second = pick_model(right, "Model B", "compare_b", "b", next(card.id for card in cards if card.id != first.id))
+if first.id == second.id:
+    st.info("A and B are the same model: pick two different ones to see where they differ.")
+
+
+def _right_answers(labels, predicted, indices) -> int:
+    """How many of the images at indices a model got right (to move into mnistlib.evaluation)."""
+    return round(evaluation.accuracy(labels[indices], predicted[indices]) * len(indices))
+
+
+def predictions(card):
+    """The card's test set and its final probabilities (M, 10) and labels, or an error and None."""
+    data = ui.require_dataset(card.dataset, card.subset)
+    probabilities = ui.model_probabilities(card.id, card.created)[-1]
+    if len(probabilities) != len(data.y_test):
+        st.error(f"{card.name}: its stored predictions cover {len(probabilities):,} test images, but its test set "
+                 f"has {len(data.y_test):,}; its files do not match its card.")
+        st.stop()
+    return data, probabilities, evaluation.predicted_labels(probabilities)
+
+
+# ## Side by side: accuracy, training curves, confusion matrices
+
+results = [predictions(card) for card in (first, second)]
+same_test_set = first.subset == second.subset and len(results[0][0].y_test) == len(results[1][0].y_test)
+accuracies = [evaluation.accuracy(data.y_test, predicted) for data, _, predicted in results]
+for letter, card, column, accuracy, (data, _, predicted) in zip("AB", (first, second), (left, right), accuracies,
+                                                                   results, strict=True):
     with column:
-        st.metric("Test accuracy", f"{evaluation.accuracy(labels, predicted):.2%}")
-        st.caption(f"{card.spec.get('architecture', 'dense')} · {card.epochs_run} epochs · "
-                   f"{card.training_seconds:.0f} s of training")
-        st.plotly_chart(plots.training_curves(card.history), key=f"compare_curves_{card.id}_{column is left}")
-        st.plotly_chart(plots.confusion_heatmap(evaluation.confusion_matrix(labels, predicted), names),
-                        key=f"compare_matrix_{card.id}_{column is left}")
+        st.metric(f"Test accuracy of {letter}", f"{accuracy:.2%}",
+                  delta=f"{accuracy - accuracies[0]:+.2%} vs A" if letter == "B" and same_test_set else None)
+        st.caption(f"{card.spec.get('architecture', 'dense').upper()} · {card.epochs_run} epoch(s) · "
+                   f"{card.training_seconds:.0f} s of training · tested on {len(data.y_test):,} images "
+                   f"({card.subset} set)")
+        st.plotly_chart(plots.training_curves(card.history, height=280), key=f"compare_curves_{letter}")
+        st.plotly_chart(plots.confusion_heatmap(evaluation.confusion_matrix(data.y_test, predicted),
+                                                data.class_names), key=f"compare_matrix_{letter}")
+
+st.caption("The two matrices have their own colour scales: compare the numbers in the cells, not the shades.")
 
 st.subheader("Accuracy per class")
-per_class = [evaluation.per_class_metrics(labels, predicted)["accuracy"] for _, predicted in results]
-st.dataframe([{"class": names[k], "model A": round(float(per_class[0][k]), 3), "model B": round(float(per_class[1][k]), 3),
-               "B − A": round(float(per_class[1][k] - per_class[0][k]), 3)} for k in range(10)], hide_index=True)
+names = list(results[0][0].class_names)
+per_class = [evaluation.per_class_metrics(data.y_test, predicted)["accuracy"] for data, _, predicted in results]
+chart_column, table_column = st.columns([3, 2], gap="large")
+with chart_column:
+    # Accuracies near 100% make equal-looking bars; the share of wrong answers shows the differences.
+    errors = pd.DataFrame({"A": 1 - per_class[0], "B": 1 - per_class[1]},
+                          index=pd.Index(names, name="class"))
+    st.bar_chart(errors, stack=False, x_label="true class", y_label="share wrong",
+                 color=["#1f77b4", "#ff7f0e"], height=320, sort=False)
+    st.caption("Lower is better. Hover a bar for its value.")
+with table_column:
+    percent = st.column_config.NumberColumn(format="percent")
+    st.dataframe(pd.DataFrame({"class": names, "A": per_class[0].round(4), "B": per_class[1].round(4),
+                               "B − A": (per_class[1] - per_class[0]).round(4)}),
+                 hide_index=True, key="compare_per_class",
+                 column_config={"A": percent, "B": percent, "B − A": percent})
+
+# ## Image by image: only when both were tested on the same images
+
+if not same_test_set:
+    st.warning(f"A was tested on the {first.subset} test set ({len(results[0][0].y_test):,} images) and B on the "
+               f"{second.subset} one ({len(results[1][0].y_test):,} images), so they cannot be compared image by "
+               "image. The accuracies above are each on its own test set. Pick two models trained on the same data "
+               "to see where they disagree.")
+    st.stop()
+
+data = results[0][0]
+labels = data.y_test
+(_, first_probabilities, first_predicted), (_, second_probabilities, second_predicted) = results
+disagree = evaluation.disagreements(first_predicted, second_predicted)
 
 st.subheader("Where they disagree")
-disagree = evaluation.disagreements(results[0][1], results[1][1])
-st.markdown(f"The two models give different answers on **{len(disagree)}** of {len(labels):,} test images.")
-columns = st.columns(8)
-for position, index in enumerate(disagree[:32]):
-    columns[position % 8].image(plots.enlarge(data.x_test[index], 3),
-                                caption=f"#{index} true {names[labels[index]]}: A {names[results[0][1][index]]}, "
-                                        f"B {names[results[1][1][index]]}")
+st.markdown(f"The two models give different answers on **{len(disagree):,}** of {len(labels):,} test images.")
+if len(disagree):
+    first_right = _right_answers(labels, first_predicted, disagree)
+    second_right = _right_answers(labels, second_predicted, disagree)
+    st.caption(f"Of these, A is right on {first_right:,}, B on {second_right:,}, and both are wrong (differently) on "
+               f"{len(disagree) - first_right - second_right:,}.")
+shown = disagree[:GALLERY_SIZE]
+for row_start in range(0, len(shown), GALLERY_COLUMNS):
+    for column, index in zip(st.columns(GALLERY_COLUMNS), shown[row_start : row_start + GALLERY_COLUMNS],
+                             strict=False):
+        column.image(plots.enlarge(data.x_test[index], 4), width=112,
+                     caption=f"#{index} · true {names[labels[index]]} · A {names[first_predicted[index]]} · "
+                             f"B {names[second_predicted[index]]}")
+if len(disagree) > len(shown):
+    st.caption(f"Showing the first {len(shown)} of {len(disagree):,}, in test-set order.")
 
-st.subheader("One image, both histograms")
-index = st.number_input("Test image index", 0, len(labels) - 1, int(disagree[0]) if len(disagree) else 0,
-                        key="compare_index")
-st.image(plots.enlarge(data.x_test[index], 4), caption=f"x_test[{index}], true label {names[labels[index]]}")
-for (probabilities, _), label, column in zip(results, ("A", "B"), st.columns(2), strict=True):
-    column.plotly_chart(plots.probability_bar(probabilities[index], names, int(labels[index]), title=f"Model {label}"),
-                        key=f"compare_histogram_{label}")
+
+# ## One image, both histograms (reruns on its own)
+
+
+def next_disagreement() -> None:
+    """Jump to the next test image (after the current one, wrapping) on which the models disagree."""
+    later = disagree[disagree > st.session_state["compare_index"]]
+    st.session_state["compare_index"] = int(later[0] if len(later) else disagree[0])
+
+
+@st.fragment
+def one_image() -> None:
+    st.subheader("One image, both histograms")
+    if "compare_index" not in st.session_state and "compare_index" not in st.query_params and len(disagree):
+        st.session_state["compare_index"] = int(disagree[0])
+    index = ui.chosen_image_index(len(labels), key="compare_index")
+    number, button = st.columns([3, 1], vertical_alignment="bottom")
+    number.number_input("Test image index", 0, len(labels) - 1, key="compare_index")
+    button.button("Next disagreement ▶", key="compare_next", on_click=next_disagreement, disabled=not len(disagree),
+                  width="stretch")
+    picture, first_column, second_column = st.columns([1, 2, 2])
+    picture.image(plots.enlarge(data.x_test[index], 5), width=140,
+                  caption=f"x_test[{index}] · true label {names[labels[index]]}")
+    for letter, column, probabilities in (("A", first_column, first_probabilities),
+                                          ("B", second_column, second_probabilities)):
+        guess = int(evaluation.predicted_labels(probabilities[index : index + 1])[0])
+        column.plotly_chart(plots.probability_bar(probabilities[index], names, int(labels[index]), height=260,
+                                                  title=f"Model {letter}: {names[guess]} "
+                                                        f"({probabilities[index][guess]:.0%})"),
+                            key=f"compare_histogram_{letter}")
+
+
+one_image()

@@ -1,32 +1,103 @@
-"""Model insight: what a dense network's first layer looks for, and the average image of each class."""
+"""Model insight: the average image of each class, and what a network's first layer looks for."""
 
+import numpy as np
 import streamlit as st
 
 import ui
-from mnistlib import evaluation, plots
+from mnistlib import concepts, evaluation, plots, store
+
+MAX_UNITS = 64  # first-layer templates shown at most (a 128-unit layer would be a wall of squares)
+
+
+@st.cache_data(show_spinner="Averaging the training images…", max_entries=4)
+def class_means_png(dataset: str, subset: str) -> bytes:
+    """The average training image of each class, as one PNG row."""
+    data = ui.load_dataset(dataset, subset)
+    return plots.figure_png(plots.class_means_grid(evaluation.class_means(data.x_train, data.y_train),
+                                                   data.class_names), dpi=90)
+
+
+def _first_layer(model, kind: str):
+    """The model's first layer of a kind ("Dense" or "Conv2D"), or None (until mnistlib.models offers this)."""
+    return next((layer for layer in model.layers if type(layer).__name__ == kind), None)
+
+
+def _conv_filters(kernel) -> np.ndarray:
+    """A Conv2D kernel (3, 3, 1, filters) as images (filters, 3, 3) (until mnistlib.evaluation offers this)."""
+    return np.moveaxis(np.asarray(kernel, np.float32)[:, :, 0, :], -1, 0)
+
+
+@st.cache_data(show_spinner="Drawing the weights…", max_entries=32)
+def templates_png(model_id: str, created: str, count: int) -> bytes:
+    """The first count templates of a dense model's first layer, as a PNG grid."""
+    kernel = _first_layer(ui.keras_model(model_id, created), "Dense").get_weights()[0]  # (784, units)
+    return plots.figure_png(plots.templates_grid(evaluation.first_layer_templates(kernel)[:count]), dpi=80)
+
+
+@st.cache_data(show_spinner="Drawing the filters…", max_entries=16)
+def filters_png(model_id: str, created: str) -> bytes:
+    """A CNN's first-layer 3×3 filters as a PNG grid."""
+    kernel = _first_layer(ui.keras_model(model_id, created), "Conv2D").get_weights()[0]  # (3, 3, 1, filters)
+    filters = _conv_filters(kernel)
+    return plots.figure_png(plots.templates_grid(filters, columns=16, titles=[f"{k}" for k in range(len(filters))]),
+                            dpi=60)
+
 
 ui.setup_page("Model insight", "🧠")
 st.title("Inside the model")
 name = ui.chosen_dataset()
 data = ui.require_dataset(name)
 
+# ## What the data looks like on average (no model needed)
+
 st.subheader("The average image of each class")
-st.image(plots.figure_png(plots.class_means_grid(evaluation.class_means(data.x_train, data.y_train),
-                                                 data.class_names), dpi=90))
-st.caption("Each picture is the pixel-by-pixel average of all training images of that class: where ink usually is. "
-           "A classifier must cope with every image that differs from these averages.")
+st.image(class_means_png(name, data.subset))
+st.caption(f"Each picture is the pixel-by-pixel average of the {len(data.y_train):,} training images, one class at "
+           "a time: bright where that class usually has ink, dark where it rarely does, blurred where writers or "
+           "garments differ. A model that compared an image with these ten averages would already get many right; "
+           "the trained network learns sharper, more useful patterns.")
+
+# ## What the first layer looks for
 
 st.subheader("What the first layer looks for")
 card = ui.model_picker(name, key="insight_model") or ui.require_model(name)
-if card.spec.get("architecture") != "dense":
-    st.info("This is a CNN: its first layer is 3×3 filters that slide over the image, not one 28×28 template per "
-            "unit. Pick a Dense model to see templates.")
-    st.stop()
-model = ui.keras_model(card.id, card.created)
-templates = evaluation.first_layer_templates(model.layers[1].get_weights()[0])
-count = st.slider("Units to show", 8, min(64, len(templates)), min(32, len(templates)), 8, key="insight_units") \
-    if len(templates) > 8 else len(templates)
-st.image(plots.figure_png(plots.templates_grid(templates[:count]), dpi=80))
-st.caption("Each square shows one hidden unit's 784 weights laid out as a 28×28 image: red pixels push the unit's "
-           "sum up when they are inked, blue pixels push it down. The unit responds most to images that match its "
-           "red parts — a template learned from the data, not designed by hand.")
+
+
+def weights_or_stop(draw, *args) -> bytes:
+    """The PNG of a model's weights, or an error for a damaged model file and st.stop()."""
+    try:
+        return draw(*args)
+    except store.CorruptModelError as error:
+        st.error(str(error))
+        st.stop()
+
+
+@st.fragment
+def dense_templates(units: int) -> None:
+    shown = units
+    if units > 1:
+        shown = st.slider("Units to show", 1, min(MAX_UNITS, units), min(32, units), key="insight_units",
+                          help=f"The first {MAX_UNITS} at most of this layer's {units} units.")
+    st.image(weights_or_stop(templates_png, card.id, card.created, shown))
+    st.caption(f"Showing {shown} of the first Dense layer's {units} units. Each square is one hidden unit's 784 weights "
+               "laid out as a 28×28 image: **red** pixels raise the unit's sum when they are inked, **blue** pixels "
+               "lower it, white ones do not matter. The unit responds most to images whose ink falls on its red "
+               "parts — a template learned from the data, not designed by hand. Speckled noise is what is left of the "
+               "random starting weights: a unit moves away from them only as far as training pushed it, so a model "
+               "trained briefly or on few images (the small subset) shows mostly noise.")
+    with st.expander("Why 28×28?"):
+        st.markdown(concepts.note("flatten") + "\n\n" + concepts.note("dense"))
+
+
+architecture = card.spec.get("architecture", "dense")
+if architecture == "dense":
+    dense_templates(int(card.spec.get("hidden_units", 128)))
+elif architecture == "cnn":
+    st.info("This is a CNN: its first layer is not one 28×28 template per unit but small **3×3 filters** that "
+            "slide over the whole image, each responding to a tiny stroke or edge wherever it appears. Pick a "
+            "Dense model above to see 28×28 templates.")
+    st.image(weights_or_stop(filters_png, card.id, card.created))
+    st.caption("The first convolution's filters, 3×3 weights each (red positive, blue negative), shown large. "
+               + concepts.note("cnn"))
+else:
+    st.warning(f"This page does not know how to show a {architecture!r} model's first layer.")
