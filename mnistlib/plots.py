@@ -4,11 +4,14 @@ Matplotlib figures are built with matplotlib.figure.Figure, not pyplot, so a ser
 from several threads at once.
 """
 
+import base64
+import html
 import io
 
 import numpy as np
 import plotly.graph_objects as go
 from matplotlib.figure import Figure
+from PIL import Image
 from plotly.subplots import make_subplots
 
 RIGHT, WRONG, OTHER = "#1f5fbf", "#d62728", "#9e9e9e"  # the tutorial's blue, red and grey
@@ -215,6 +218,16 @@ def class_counts_bar(counts, class_names, title=None) -> go.Figure:
     figure.update_layout(title=title, height=300, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
                          xaxis=dict(type="category"), yaxis=dict(title="images"))
     return figure
+
+
+def image_html(image, caption: str = "", width: int = 224) -> str:
+    """An <img> of a (H, W) uint8 image as an inline PNG, drawn width px wide with square pixels, and a caption."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, format="PNG")
+    source = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return (f'<figure style="margin:0"><img src="{source}" width="{width}" height="{width}" '
+            f'style="image-rendering:pixelated" alt="{html.escape(caption)}">'
+            f'<figcaption style="font-size:0.8em;opacity:0.7">{html.escape(caption)}</figcaption></figure>')
 
 
 def enlarge(image, scale: int = 8) -> np.ndarray:

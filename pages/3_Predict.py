@@ -66,12 +66,7 @@ def image_browser() -> None:
     row, true_label = final[index], int(data.y_test[index])
     guess = int(predicted[index])
     picture, histogram = st.columns([1, 2])
-    with picture:
-        st.image(plots.enlarge(data.x_test[index]), caption=f"x_test[{index}] — what the model sees", width=224)
-        verdict = "right ✅" if guess == true_label else "wrong ❌"
-        st.markdown(f"### Predicted: {data.class_names[guess]}")
-        st.markdown(f"confidence **{row[guess]:.1%}** · true label **{data.class_names[true_label]}** · {verdict}")
-    with histogram:
+    with histogram:  # filled first: the histogram is what a click on "Next" is for, so it is sent first
         epochs = len(probabilities)
         epoch = epochs
         if epochs > 1:
@@ -79,7 +74,11 @@ def image_browser() -> None:
                               help="How this image's probabilities changed while the model trained.")
         st.plotly_chart(plots.probability_bar(probabilities[epoch - 1][index], data.class_names, true_label,
                                               title=f"Probabilities after epoch {epoch}"), key="predict_histogram")
-        st.caption(concepts.note("softmax") + " " + concepts.note("outputs"))
+    with picture:  # the image travels inside the page as a data URI: no second request per click
+        st.html(plots.image_html(data.x_test[index], caption=f"x_test[{index}] — what the model sees", width=224))
+        verdict = "right ✅" if guess == true_label else "wrong ❌"
+        st.markdown(f"### Predicted: {data.class_names[guess]}")
+        st.markdown(f"confidence **{row[guess]:.1%}** · true label **{data.class_names[true_label]}** · {verdict}")
     with st.expander("The same in Keras and numpy"):
         values = ", ".join(f"{value:.3f}" for value in row)
         st.code(f"probabilities = model.predict(x_test)   # shape ({size}, 10), each row sums to 1\n"
@@ -95,6 +94,7 @@ def image_browser() -> None:
 
 
 image_browser()
+st.caption(concepts.note("softmax") + " " + concepts.note("outputs"))
 
 # ## The tutorial's grid of 15
 
