@@ -116,7 +116,7 @@ def live_view(job_id: str) -> None:
     if state.eta_seconds is not None:
         text += f" · about {state.eta_seconds:.0f} s left"
     st.progress(min(max(done, 0.0), 1.0) if state.status not in ("finished",) else 1.0, text=text)
-    if state.history or state.progress:
+    if (state.history or state.progress) and (state.status in ENDED or st.session_state.get("train_live_curves", True)):
         st.plotly_chart(plots.training_curves(state.history, state.progress), key="train_curves")
     if state.status in ENDED:
         show_result(state)
@@ -143,7 +143,14 @@ if stop_column.button("Stop", key="train_stop", disabled=not active, width="stre
     ui.trainer().job(job_id).stop()
     st.toast("Stopping: the last finished epoch is kept.")
 
+st.toggle("Live curves", value=True, key="train_live_curves",
+          help="Redraw the loss and accuracy curves twice a second while training. Each redraw costs the browser "
+               "about 0.1 s of CPU: on one small machine that both trains and shows the page (a laptop on a "
+               "projector), switching this off lets training run faster. The curves are drawn when it ends.")
 st.caption(f"Training runs in a separate worker process on {datasets.info(name).title}; you can leave this page "
            "or close the tab — it goes on, and the model lands in the store.")
 if job_id:
+    # The bar moves twice a second anyway; its CSS transition would make the watching browser repaint it
+    # continuously, taking CPU from the training on a small machine.
+    st.html("<style>[data-testid='stProgress'] * { transition: none !important; }</style>")
     st.fragment(live_view, run_every=0.5 if active else None)(job_id)

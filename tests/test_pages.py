@@ -126,6 +126,21 @@ def test_a_training_run_through_the_page_ends_with_a_stored_model():
     assert metrics["Test accuracy"] == f"{new[0].test_accuracy:.2%}"
 
 
+def test_without_live_curves_the_curves_appear_only_when_training_ends():
+    app = run_page("pages/2_Train.py")
+    app.toggle(key="train_live_curves").set_value(False).run()
+    app.number_input(key="train_epochs").set_value(5).run()
+    app.button(key="train_start").click().run()
+    polls_while_training, deadline = 0, time.monotonic() + 180
+    while not app.metric and time.monotonic() < deadline:
+        assert not app.get("plotly_chart"), "curves drawn while training with live curves off"
+        polls_while_training += 1
+        time.sleep(0.2)
+        app.run()
+    assert polls_while_training >= 1 and app.metric
+    assert len(app.get("plotly_chart")) == 1  # the finished curves
+
+
 def test_an_invalid_setting_is_explained(monkeypatch):
     app = run_page("pages/2_Train.py")
     app.slider(key="train_dropout_dense").set_value(0.9).run()
