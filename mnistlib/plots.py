@@ -53,8 +53,10 @@ def prediction_figure(image, probabilities, true_label: int, class_names) -> Fig
     return figure
 
 
-def prediction_grid(images, probabilities, labels, class_names, rows: int = 5, columns: int = 3) -> Figure:
-    """The tutorial's grid: rows × columns (image, bars) pairs for the first rows*columns images."""
+def prediction_grid(images, probabilities, labels, class_names, rows: int = 5, columns: int = 3,
+                    titles=None) -> Figure:
+    """The tutorial's grid: rows × columns (image, bars) pairs for the first rows*columns images, each image
+    optionally titled (e.g. with its test-set index)."""
     figure = Figure(figsize=(2 * 2 * columns, 2 * rows), layout="constrained")
     axes = figure.subplots(rows, 2 * columns, squeeze=False)
     for slot in range(rows * columns):
@@ -66,6 +68,8 @@ def prediction_grid(images, probabilities, labels, class_names, rows: int = 5, c
             continue
         _plot_image(image_axes, images[slot], probabilities[slot], int(labels[slot]), class_names)
         _plot_value_array(bar_axes, probabilities[slot], int(labels[slot]), class_names, ticks=False)
+        if titles is not None:
+            image_axes.set_title(titles[slot], fontsize=10)
     return figure
 
 

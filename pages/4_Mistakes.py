@@ -151,16 +151,24 @@ st.caption("**Precision**: of the images the model called this class, the fracti
 st.subheader("The most confident mistakes")
 st.caption("Wrong answers given with the highest confidence — the largest losses, −log p(true class). Red bar: "
            "the prediction; blue bar: the true class. Some are badly written or mislabelled images.")
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def worst_png(model_id: str, created: str, indices: tuple) -> bytes:
+    """These test images beside their probabilities, in the tutorial's style, as one PNG (cached per model)."""
+    chosen = list(indices)
+    figure = plots.prediction_grid(data.x_test[chosen], final[chosen], labels[chosen], names, rows=2, columns=3,
+                                   titles=[f"#{index}" for index in chosen])
+    return plots.figure_png(figure, dpi=90)
+
+
 worst = evaluation.confident_mistakes(labels, final, k=WORST_SHOWN)
-for row_start in range(0, len(worst), 3):
-    for column, index in zip(st.columns(3), worst[row_start : row_start + 3], strict=False):
-        with column:
-            st.image(plots.enlarge(data.x_test[index], 5), width=140,
-                     caption=f"#{index}: true {names[labels[index]]}, predicted {names[predicted[index]]} "
-                             f"({final[index][predicted[index]]:.0%})")
-            st.plotly_chart(plots.probability_bar(final[index], names, int(labels[index]), height=220),
-                            key=f"mistakes_worst_{index}", config={"displayModeBar": False})
-if len(worst) == 0:
+if len(worst):
+    # One picture rather than six interactive charts: this page is opened by a whole class at once.
+    st.image(worst_png(card.id, card.created, tuple(int(index) for index in worst)),
+             caption="Test images " + ", ".join(f"#{index}" for index in worst) + " (left to right, top to bottom): "
+                     "predicted label, its confidence and (the true label), red when wrong.")
+else:
     st.success("No mistakes on the test set.")
 
 # ## How the matrix changed while the model trained

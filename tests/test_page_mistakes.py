@@ -159,7 +159,8 @@ def test_confident_mistakes_are_the_librarys(stored_mnist_model):
     data = datasets.load("mnist", subset="small")
     expected = evaluation.confident_mistakes(data.y_test, store.load_probabilities(stored_mnist_model.id)[-1], k=6)
     captions = [picture.caption for element in app.get("image") for picture in element.proto.imgs]
-    shown = [int(match.group(1)) for caption in captions if (match := re.match(r"#(\d+): true ", caption))]
+    caption = next(caption for caption in captions if caption.startswith("Test images #"))
+    shown = [int(number) for number in re.findall(r"#(\d+)", caption.split(" (left to right")[0])]
     assert shown == expected.tolist() and len(shown) == 6
 
 
