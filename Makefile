@@ -10,7 +10,7 @@ PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: run test setup data system-packages browser lint bench clean
+.PHONY: run test setup data system-packages browser lint bench bench-dashboard clean
 
 run: setup
 	$(BIN)/streamlit run app.py --server.port $(PORT)
@@ -47,6 +47,11 @@ lint: $(VENV)/.installed
 
 bench: setup
 	$(BIN)/python benchmarks/bench_training.py
+
+# Cold start, browse latency, memory, live-training overhead, then a class of 20 browsers (about 15 min).
+bench-dashboard: setup browser
+	$(BIN)/python benchmarks/bench_dashboard.py
+	$(BIN)/python benchmarks/bench_class.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

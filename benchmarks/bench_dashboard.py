@@ -1,16 +1,17 @@
-"""Benchmark what a class feels: cold start, browse latency, memory with 20 sessions, live-training overhead,
-and a class of 20 browsers at once. Each figure is measured beside its floor or target in the same run.
+"""Benchmark what a student feels: cold start, browse latency (and what each of the page's necessities costs on
+top of the framework's floor), memory with 20 sessions, live-training overhead. Each figure is measured beside
+its floor or target in the same run. A class of 20 browsers at once: benchmarks/bench_class.py.
 
-Run: .venv/bin/python benchmarks/bench_dashboard.py [--only cold,browse,memory,live,class] [--clicks 50]
+Run: .venv/bin/python benchmarks/bench_dashboard.py [--only cold,browse,floors,memory,live] [--clicks 50]
 It starts its own servers on free ports with a temporary model store, and prints one line per figure.
 """
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -59,6 +60,17 @@ def rss_megabytes(pid: int, with_children: bool = False) -> float:
     return total
 
 
+@contextlib.contextmanager
+def fresh_page(playwright_browser):
+    """A page in its own browser context, closed afterwards: a tab left open on a stopped server keeps
+    trying to reconnect and would take CPU from the next measurement."""
+    context = playwright_browser.new_context()
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
 ## Cold start
 
 
@@ -87,18 +99,18 @@ def cold_start(playwright_browser, models: Path) -> None:
           "(target ≤ +1 s)")
     server, url = start_app("app.py", env, LOGS / "bench-predict.log")
     try:
-        page = playwright_browser.new_page()
-        page.goto(f"{url}/")
-        page.wait_for_selector("button:has-text('Quick start')", timeout=60_000)
-        times = []
-        for _ in range(3):
-            started = time.perf_counter()
-            page.goto(f"{url}/Predict")
-            page.wait_for_selector('[data-testid="stPlotlyChart"] .bars path', state="attached", timeout=60_000)
-            page.wait_for_selector("h3:has-text('Predicted:')")
-            times.append(time.perf_counter() - started)
-        print(f"Predict page with a stored model ready after opening: {statistics.median(times):.2f} s "
-              f"(median of 3: {', '.join(f'{t:.2f}' for t in times)}; target ≤2 s)")
+        with fresh_page(playwright_browser) as page:
+            page.goto(f"{url}/")
+            page.wait_for_selector("button:has-text('Quick start')", timeout=60_000)
+            times = []
+            for _ in range(3):
+                started = time.perf_counter()
+                page.goto(f"{url}/Predict")
+                page.wait_for_selector('[data-testid="stPlotlyChart"] .bars path', state="attached", timeout=60_000)
+                page.wait_for_selector("h3:has-text('Predicted:')")
+                times.append(time.perf_counter() - started)
+            print(f"Predict page with a stored model ready after opening: {statistics.median(times):.2f} s "
+                  f"(median of 3: {', '.join(f'{t:.2f}' for t in times)}; target ≤2 s)")
     finally:
         stop_app(server)
 
@@ -124,29 +136,42 @@ def click_latencies(page, click, expected_first_bar, clicks: int) -> list[float]
     return latencies
 
 
+def floor_latencies(playwright_browser, env: dict, clicks: int, features: str = "") -> list[float]:
+    """Click latencies of the floor page, with some of the Predict page's features added (see apps/floor.py)."""
+    server, url = start_app("benchmarks/apps/floor.py", {**env, "FLOOR_FEATURES": features}, LOGS / "bench-floor.log")
+    try:
+        with fresh_page(playwright_browser) as page:
+            page.goto(url)
+            page.wait_for_selector('[data-testid="stPlotlyChart"] .bars path', state="attached", timeout=60_000)
+            plus = page.locator('[data-testid="stNumberInputStepUp"]')
+            return click_latencies(page, plus.click, lambda step: step + 1, clicks)
+    finally:
+        stop_app(server)
+
+
+def floor_features(playwright_browser, models: Path, clicks: int) -> None:
+    """What the Predict page's necessities cost on top of the floor, each measured alone and all together."""
+    for features in ("", "fragment", "url", "layout", "fragment,url,layout"):
+        latencies = floor_latencies(playwright_browser, environment(models), clicks, features)
+        print(f"floor + {features or 'nothing'}: p50 {statistics.median(latencies):.0f} ms, "
+              f"p95 {percentile(latencies, 0.95):.0f} ms")
+
+
 def browse(playwright_browser, models: Path, model_id: str, clicks: int) -> None:
     from mnistlib import store
 
     env = environment(models)
-    server, url = start_app("benchmarks/apps/floor.py", env, LOGS / "bench-floor.log")
-    try:
-        page = playwright_browser.new_page()
-        page.goto(url)
-        page.wait_for_selector('[data-testid="stPlotlyChart"] .bars path', state="attached", timeout=60_000)
-        plus = page.locator('[data-testid="stNumberInputStepUp"]')
-        floor = click_latencies(page, plus.click, lambda step: step + 1, clicks)
-    finally:
-        stop_app(server)
+    floor = floor_latencies(playwright_browser, env, clicks)
     os.environ["MNISTLIB_MODELS_DIR"] = str(models)
     probabilities = store.load_probabilities(model_id)[-1]
     server, url = start_app("app.py", env, LOGS / "bench-browse.log")
     try:
-        page = playwright_browser.new_page()
-        page.goto(f"{url}/Predict?model={model_id}&image=0")
-        page.wait_for_selector('[data-testid="stPlotlyChart"] .bars path', state="attached", timeout=60_000)
-        page.wait_for_timeout(1000)
-        next_button = page.get_by_role("button", name="Next ▶")
-        ours = click_latencies(page, next_button.click, lambda step: float(probabilities[step][0]), clicks)
+        with fresh_page(playwright_browser) as page:
+            page.goto(f"{url}/Predict?model={model_id}&image=0")
+            page.wait_for_selector('[data-testid="stPlotlyChart"] .bars path', state="attached", timeout=60_000)
+            page.wait_for_timeout(1000)
+            next_button = page.get_by_role("button", name="Next ▶")
+            ours = click_latencies(page, next_button.click, lambda step: float(probabilities[step][0]), clicks)
     finally:
         stop_app(server)
     floor_p95, ours_p95 = percentile(floor, 0.95), percentile(ours, 0.95)
@@ -164,7 +189,7 @@ def memory(playwright_browser, models: Path, model_id: str) -> None:
         context = playwright_browser.new_context()
         pages = []
         for count in range(1, 21):
-            page = context.new_page() if count > 1 else context.new_page()
+            page = context.new_page()
             page.goto(f"{url}/Predict?model={model_id}&image={count}")
             page.wait_for_selector("h3:has-text('Predicted:')", timeout=60_000)
             pages.append(page)
@@ -183,7 +208,8 @@ def memory(playwright_browser, models: Path, model_id: str) -> None:
 ## Live-training overhead: headless against a Chromium tab watching the curves
 
 
-def live_training(playwright_browser, models: Path, epochs: int = 5) -> None:
+def live_training(playwright_browser, models: Path, epochs: int = 5, repeats: int = 3) -> None:
+    """Median training seconds of the same job headless, and started from the Train page with the tab open."""
     from mnistlib import models as model_specs
     from mnistlib import store, training
 
@@ -191,94 +217,36 @@ def live_training(playwright_browser, models: Path, epochs: int = 5) -> None:
     trainer = training.Trainer()
     try:
         trainer.submit(training.TrainRequest("mnist", model_specs.ModelSpec(), 1, subset="full")).wait()  # warm
-        state = trainer.submit(training.TrainRequest("mnist", model_specs.ModelSpec(), epochs, subset="full")).wait()
-        headless = store.load_card(state.model_id).training_seconds
+        headless = [store.load_card(trainer.submit(training.TrainRequest(
+            "mnist", model_specs.ModelSpec(), epochs, subset="full")).wait().model_id).training_seconds
+            for _ in range(repeats)]
     finally:
         trainer.shutdown()
     server, url = start_app("app.py", environment(models), LOGS / "bench-live.log")
+    watched = {True: [], False: []}
     try:
-        page = playwright_browser.new_page()
-        page.goto(f"{url}/Train")
-        page.wait_for_selector("button:has-text('Train')", timeout=60_000)
-        page.wait_for_timeout(8000)  # let the server's worker finish warming up, as on a running server
-        page.get_by_role("button", name="Train", exact=True).click()
-        page.wait_for_selector("text=Saved to the model store", timeout=300_000)
-        newest = store.list_models()[0]
-        watched = newest.training_seconds
+        for live_curves in [True, False] * repeats:
+            with fresh_page(playwright_browser) as page:
+                page.goto(f"{url}/Train")
+                page.wait_for_selector("button:has-text('Train')", timeout=60_000)
+                page.wait_for_timeout(8000)  # let the server's worker finish warming up, as on a running server
+                if not live_curves:
+                    page.get_by_text("Live curves").click()
+                    page.wait_for_timeout(1000)
+                page.get_by_role("button", name="Train", exact=True).click()
+                page.wait_for_selector("text=Saved to the model store", timeout=300_000)
+                watched[live_curves].append(store.list_models()[0].training_seconds)
     finally:
         stop_app(server)
-    print(f"live-training overhead: {epochs} epochs on MNIST headless {headless:.2f} s, in the dashboard with a "
-          f"Chromium tab watching {watched:.2f} s, ratio {watched / headless:.2f} (target ≤1.10)")
-
-
-## A class at once
-
-
-def class_at_once(playwright_browser, models: Path, model_id: str, seconds: float = 60, sessions: int = 20) -> None:
-    """20 sessions browse and switch pages for a minute; then 5 trainings are requested at once."""
-    from mnistlib import store
-
-    server, url = start_app("app.py", environment(models, subset="small"), LOGS / "bench-class.log")
-    timings, errors, lock = [], [], threading.Lock()
-    try:
-        context = playwright_browser.new_context()
-        pages = [context.new_page() for _ in range(sessions)]
-        for index, page in enumerate(pages):
-            page.goto(f"{url}/Predict?model={model_id}&image={index}")
-        for page in pages:
-            page.wait_for_selector("h3:has-text('Predicted:')", timeout=120_000)
-        deadline = time.monotonic() + seconds
-        step = 0
-        while time.monotonic() < deadline:  # round-robin: one interaction per session per round
-            for index, page in enumerate(pages):
-                started = time.perf_counter()
-                try:
-                    if (step + index) % 5 == 4:
-                        page.goto(f"{url}/Mistakes?model={model_id}")
-                        page.wait_for_selector("text=Most confused pairs", timeout=30_000)
-                        page.goto(f"{url}/Predict?model={model_id}&image={index}")
-                        page.wait_for_selector("h3:has-text('Predicted:')", timeout=30_000)
-                    else:
-                        before = page.get_by_role("spinbutton", name="Test image index i").input_value()
-                        page.get_by_role("button", name="Next ▶").click()
-                        page.wait_for_function(
-                            f"() => !document.body.innerText.includes('x_test[{before}] —')", timeout=30_000)
-                    if page.locator('[data-testid="stException"]').count():
-                        errors.append(f"exception on session {index}")
-                except Exception as error:  # noqa: BLE001 — count every failure as an error of the run
-                    errors.append(f"session {index}: {type(error).__name__}")
-                with lock:
-                    timings.append(time.perf_counter() - started)
-            step += 1
-        print(f"class at once: {sessions} sessions for {seconds:.0f} s, {len(timings)} interactions, "
-              f"{len(errors)} errors, p50 {1000 * statistics.median(timings):.0f} ms, "
-              f"p95 {1000 * percentile(timings, 0.95):.0f} ms (target: 0 errors, p95 ≤1000 ms)")
-        trainers = pages[:5]
-        for page in trainers:
-            page.goto(f"{url}/Train")
-            page.get_by_role("button", name="Train", exact=True).wait_for(timeout=60_000)
-        os.environ["MNISTLIB_MODELS_DIR"] = str(models)
-        before = {card.id for card in store.list_models()}
-        for page in trainers:
-            page.get_by_role("button", name="Train", exact=True).click()
-        queued_seen = 0
-        for page in trainers:
-            if page.get_by_text("training(s) ahead of you").count():
-                queued_seen += 1
-        for page in trainers:
-            page.wait_for_selector("text=Saved to the model store", timeout=600_000)
-        new = [card for card in store.list_models() if card.id not in before]
-        own = [page.url.split("job=")[1].split("&")[0] for page in trainers if "job=" in page.url]
-        print(f"5 trainings requested at once: {len(new)} models stored, {len(set(own))} distinct jobs, one per "
-              f"session; {queued_seen} sessions saw their queue position (target: all 5 finish, none lost)")
-        context.close()
-    finally:
-        stop_app(server)
+    base, on, off = (statistics.median(values) for values in (headless, watched[True], watched[False]))
+    print(f"live-training overhead, {epochs} epochs on MNIST, medians of {repeats}: headless {base:.2f} s; in the "
+          f"dashboard with a Chromium tab watching, live curves on {on:.2f} s (ratio {on / base:.2f}), live curves "
+          f"off (progress bar only) {off:.2f} s (ratio {off / base:.2f}); target ≤1.10")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="cold,browse,memory,live,class")
+    parser.add_argument("--only", default="cold,browse,floors,memory,live")
     parser.add_argument("--clicks", type=int, default=50)
     arguments = parser.parse_args()
     wanted = set(arguments.only.split(","))
@@ -287,19 +255,18 @@ def main() -> None:
     LOGS.mkdir(parents=True, exist_ok=True)
     models = Path(tempfile.mkdtemp(prefix="mnistlib-bench-models-"))
     model_id = train_model(models) if wanted & {"browse", "memory", "cold"} else None
-    small_model = train_model(models, subset="small") if "class" in wanted else None
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         if "cold" in wanted:
             cold_start(chromium, models)
         if "browse" in wanted:
             browse(chromium, models, model_id, arguments.clicks)
+        if "floors" in wanted:
+            floor_features(chromium, models, arguments.clicks)
         if "memory" in wanted:
             memory(chromium, models, model_id)
         if "live" in wanted:
             live_training(chromium, models)
-        if "class" in wanted:
-            class_at_once(chromium, models, small_model)
         chromium.close()
 
 

@@ -1,0 +1,115 @@
+"""Benchmark a whole class at once: 20 browser sessions browsing images and switching pages for 60 s against
+one server (errors and p95 interaction time), then 5 trainings requested at once (all finish, none lost,
+each session sees only its own job).
+
+Run: .venv/bin/python benchmarks/bench_class.py [--sessions 20] [--seconds 60]
+The 20 Chromium tabs run on the same machine as the server, so on a small machine they compete with it.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from benchmarks.bench_dashboard import LOGS, environment, percentile, train_model  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, start_app, stop_app  # noqa: E402
+
+
+def class_at_once(playwright_browser, models: Path, model_id: str, seconds: float = 60, sessions: int = 20) -> None:
+    """20 sessions browse ("Next") and switch pages (sidebar links) for a minute; then 5 trainings at once.
+
+    One interaction = one click until its result is drawn; sessions take turns, each tab brought to the front
+    first (on a student's own screen their tab is the visible one; background tabs are throttled)."""
+    from mnistlib import store
+
+    server, url = start_app("app.py", environment(models, subset="small"), LOGS / "bench-class.log")
+    timings, by_kind, errors, lock = [], {}, [], threading.Lock()
+    try:
+        context = playwright_browser.new_context()
+        pages = [context.new_page() for _ in range(sessions)]
+        for index, page in enumerate(pages):
+            page.goto(f"{url}/Predict?model={model_id}&image={index}")
+        for page in pages:
+            page.wait_for_selector("h3:has-text('Predicted:')", timeout=120_000)
+        deadline = time.monotonic() + seconds
+        step, on_mistakes = 0, [False] * sessions
+        while time.monotonic() < deadline:  # round-robin: one interaction per session per round
+            for index, page in enumerate(pages):
+                page.bring_to_front()  # each student's tab is the one in front on their own screen
+                started = time.perf_counter()
+                try:
+                    kind = "to Predict" if on_mistakes[index] else "to Mistakes" if (step + index) % 5 == 4 else "Next"
+                    if on_mistakes[index]:  # back through the sidebar, as a student does (same session)
+                        page.locator('[data-testid="stSidebarNav"] a', has_text="Predict").click()
+                        page.wait_for_selector("h3:has-text('Predicted:')", timeout=30_000)
+                        on_mistakes[index] = False
+                    elif (step + index) % 5 == 4:
+                        page.locator('[data-testid="stSidebarNav"] a', has_text="Mistakes").click()
+                        page.wait_for_selector("text=Most confused pairs", timeout=30_000)
+                        on_mistakes[index] = True
+                    else:
+                        before = page.get_by_role("spinbutton", name="Test image index i").input_value()
+                        page.get_by_role("button", name="Next ▶").click()
+                        page.wait_for_function(f"() => !document.body.innerText.includes('x_test[{before}] —')",
+                                               polling=50, timeout=30_000)
+                    if page.locator('[data-testid="stException"]').count():
+                        errors.append(f"exception on session {index}")
+                except Exception as error:  # noqa: BLE001 — count every failure as an error of the run
+                    errors.append(f"session {index}: {type(error).__name__}")
+                with lock:
+                    timings.append(time.perf_counter() - started)
+                    by_kind.setdefault(kind, []).append(timings[-1])
+            step += 1
+        print(f"class at once: {sessions} sessions for {seconds:.0f} s, {len(timings)} interactions, "
+              f"{len(errors)} errors, p50 {1000 * statistics.median(timings):.0f} ms, "
+              f"p95 {1000 * percentile(timings, 0.95):.0f} ms (target: 0 errors, p95 ≤1000 ms); "
+              + "; ".join(f"{kind}: {len(values)}, p50 {1000 * statistics.median(values):.0f} ms, "
+                          f"p95 {1000 * percentile(values, 0.95):.0f} ms" for kind, values in by_kind.items()))
+        trainers = pages[:5]
+        for page in trainers:
+            page.goto(f"{url}/Train")
+            page.get_by_role("button", name="Train", exact=True).wait_for(timeout=60_000)
+        os.environ["MNISTLIB_MODELS_DIR"] = str(models)
+        before = {card.id for card in store.list_models()}
+        for page in trainers:
+            page.get_by_role("button", name="Train", exact=True).click()
+        queued_seen = 0
+        for page in trainers:
+            if page.get_by_text("training(s) ahead of you").count():
+                queued_seen += 1
+        for page in trainers:
+            page.wait_for_selector("text=Saved to the model store", timeout=600_000)
+        new = [card for card in store.list_models() if card.id not in before]
+        own = [page.url.split("job=")[1].split("&")[0] for page in trainers if "job=" in page.url]
+        print(f"{len(trainers)} trainings requested at once: {len(new)} models stored, {len(set(own))} distinct jobs, one per "
+              f"session; {queued_seen} sessions saw their queue position (target: all 5 finish, none lost)")
+        context.close()
+    finally:
+        stop_app(server)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60)
+    arguments = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    LOGS.mkdir(parents=True, exist_ok=True)
+    models = Path(tempfile.mkdtemp(prefix="mnistlib-bench-models-"))
+    small_model = train_model(models, subset="small")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        class_at_once(chromium, models, small_model, arguments.seconds, arguments.sessions)
+        chromium.close()
+
+
+if __name__ == "__main__":
+    main()
