@@ -8,7 +8,6 @@ import ui
 from mnistlib import concepts, evaluation, plots
 
 GALLERY_PAGE = 36  # images shown per "page" of a cell's gallery
-GALLERY_COLUMNS = 6
 PAIRS_SHOWN = 8
 WORST_SHOWN = 6
 
@@ -116,11 +115,9 @@ def cell_explorer() -> None:
     st.markdown(f"**{len(cell)}** test images are **{names[true_class]}** predicted as "
                 f"**{names[predicted_class]}** ({kind}).")
     shown = cell[: st.session_state.setdefault("mistakes_shown", GALLERY_PAGE)]
-    for row_start in range(0, len(shown), GALLERY_COLUMNS):
-        for column, index in zip(st.columns(GALLERY_COLUMNS), shown[row_start : row_start + GALLERY_COLUMNS],
-                                 strict=False):
-            column.image(plots.enlarge(data.x_test[index], 4), width=112,
-                         caption=f"#{index} · confidence {final[index][predicted_class]:.0%}")
+    if len(shown):  # one element holding all the pictures (they wrap), not a grid of columns: cheaper to draw
+        st.image([plots.enlarge(data.x_test[index], 4) for index in shown], width=112,
+                 caption=[f"#{index} · confidence {final[index][predicted_class]:.0%}" for index in shown])
     if len(cell) > len(shown):
         st.caption(f"Showing {len(shown)} of {len(cell)}, in test-set order. The number is the image's index in "
                    "x_test (open it on the Predict page); the percentage is the probability the model gave to "

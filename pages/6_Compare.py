@@ -7,7 +7,6 @@ import ui
 from mnistlib import evaluation, plots
 
 GALLERY_SIZE = 30
-GALLERY_COLUMNS = 6
 
 ui.setup_page("Compare", "⚖️")
 st.title("Compare two models")
@@ -119,12 +118,10 @@ if len(disagree):
     st.caption(f"Of these, A is right on {first_right:,}, B on {second_right:,}, and both are wrong (differently) on "
                f"{len(disagree) - first_right - second_right:,}.")
 shown = disagree[:GALLERY_SIZE]
-for row_start in range(0, len(shown), GALLERY_COLUMNS):
-    for column, index in zip(st.columns(GALLERY_COLUMNS), shown[row_start : row_start + GALLERY_COLUMNS],
-                             strict=False):
-        column.image(plots.enlarge(data.x_test[index], 4), width=112,
-                     caption=f"#{index} · true {names[labels[index]]} · A {names[first_predicted[index]]} · "
-                             f"B {names[second_predicted[index]]}")
+if len(shown):  # one element holding all the pictures (they wrap), not a grid of columns: cheaper to draw
+    st.image([plots.enlarge(data.x_test[index], 4) for index in shown], width=112,
+             caption=[f"#{index} · true {names[labels[index]]} · A {names[first_predicted[index]]} · "
+                      f"B {names[second_predicted[index]]}" for index in shown])
 if len(disagree) > len(shown):
     st.caption(f"Showing the first {len(shown)} of {len(disagree):,}, in test-set order.")
 
