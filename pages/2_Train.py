@@ -118,6 +118,8 @@ def live_view(job_id: str) -> None:
     st.progress(min(max(done, 0.0), 1.0) if state.status not in ("finished",) else 1.0, text=text)
     if (state.history or state.progress) and (state.status in ENDED or st.session_state.get("train_live_curves", True)):
         st.plotly_chart(plots.training_curves(state.history, state.progress), key="train_curves")
+    elif state.status not in ENDED:
+        st.caption("Live curves are off: they are drawn when training ends.")
     if state.status in ENDED:
         show_result(state)
         if st.session_state.get("train_rendered_status") != state.status:

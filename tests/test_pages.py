@@ -134,6 +134,7 @@ def test_without_live_curves_the_curves_appear_only_when_training_ends():
     polls_while_training, deadline = 0, time.monotonic() + 180
     while not app.metric and time.monotonic() < deadline:
         assert not app.get("plotly_chart"), "curves drawn while training with live curves off"
+        assert "Live curves are off" in texts(app)
         polls_while_training += 1
         time.sleep(0.2)
         app.run()
