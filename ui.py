@@ -1,11 +1,49 @@
 """The dashboard's shared pieces: page setup and sidebar, choices kept in the URL, cached loaders."""
 
+from dataclasses import dataclass
+
 import numpy as np
 import streamlit as st
 
 from mnistlib import config, datasets, store
 
 DEFAULT_DATASET = "mnist"
+
+
+# ## The pages, named once: app.py builds the navigation from this list, the home page the flow
+
+
+@dataclass(frozen=True)
+class PageEntry:
+    """One page of the app: its file, sidebar title and icon, URL path and what a student does there."""
+
+    path: str
+    title: str
+    icon: str
+    url_path: str
+    what: str
+    default: bool = False
+
+
+PAGES = [
+    PageEntry("pages/home.py", "Home", "🔢", "", "what MNIST Lab teaches, and a quick start", default=True),
+    PageEntry("pages/dataset.py", "Dataset", "🗂️", "Dataset",
+              "the images and labels, and why they are split into training and test sets"),
+    PageEntry("pages/train.py", "Train", "🏋️", "Train", "choose a network and settings, train it and watch it learn"),
+    PageEntry("pages/predict.py", "Predict", "🔮", "Predict",
+              "each test image with its predicted label and probability histogram"),
+    PageEntry("pages/mistakes.py", "Mistakes", "🔍", "Mistakes",
+              "the confusion matrix and the images behind each kind of mistake"),
+    PageEntry("pages/draw.py", "Draw", "✏️", "Draw", "draw your own digit or upload an image and see what the model says"),
+    PageEntry("pages/compare.py", "Compare", "⚖️", "Compare", "two models side by side, and where they disagree"),
+    PageEntry("pages/insight.py", "Model insight", "🧠", "Model_insight",
+              "what the first layer looks for, and the average image of each class"),
+]
+
+
+def page_entry(path: str) -> PageEntry:
+    """The entry of a page by its file path."""
+    return next(page for page in PAGES if page.path == path)
 
 
 # ## Page setup and sidebar
@@ -211,7 +249,7 @@ def quick_start_button(dataset: str, key: str = "quick_start") -> None:
     if st.button(f"Quick start: train the default model on {datasets.info(dataset).title}", key=key,
                  type="primary"):
         start_training(TrainRequest(dataset=dataset, spec=ModelSpec(), epochs=5, subset=config.subset()))
-        st.switch_page("pages/2_Train.py")
+        st.switch_page("pages/train.py")
 
 
 def page_link(page: str, label: str, query_params: dict | None = None) -> None:
@@ -219,6 +257,6 @@ def page_link(page: str, label: str, query_params: dict | None = None) -> None:
     try:
         st.page_link(page, label=label, query_params=query_params)
     except Exception:  # StreamlitPageNotFoundError outside the full app (AppTest of a single page)
-        url_name = page.split("/")[-1].removesuffix(".py").split("_", 1)[-1]
+        url_name = page_entry(page).url_path
         query = "&".join(f"{key}={value}" for key, value in (query_params or {}).items())
         st.markdown(f"[{label}](/{url_name}{'?' + query if query else ''})")

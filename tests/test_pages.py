@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from mnistlib import datasets, evaluation, store
 
-PAGES = ["app.py", "pages/1_Dataset.py", "pages/2_Train.py", "pages/3_Predict.py"]
+PAGES = ["pages/home.py", "pages/dataset.py", "pages/train.py", "pages/predict.py"]
 
 
 @pytest.fixture(autouse=True)
@@ -39,13 +39,13 @@ def texts(app):
 @pytest.mark.parametrize("path", PAGES)
 def test_every_page_renders_on_a_fresh_state(path, models_dir):
     app = run_page(path)
-    if path == "pages/3_Predict.py":
+    if path == "pages/predict.py":
         assert "No trained model for MNIST digits yet" in texts(app)
         assert app.button(key="quick_start_missing_model")
 
 
 def test_dataset_page_shows_the_seed_answers_and_switches_dataset():
-    app = run_page("pages/1_Dataset.py")
+    app = run_page("pages/dataset.py")
     metrics = {metric.label: metric.value for metric in app.metric}
     small = datasets.load("mnist", subset="small")
     assert metrics["x_train.shape"] == str(small.x_train.shape) and metrics["len(y_train)"] == "1000"
@@ -59,7 +59,7 @@ def test_dataset_page_full_shapes(monkeypatch):
     if not datasets.is_fetched("mnist"):
         pytest.skip("full data not fetched")
     monkeypatch.setenv("MNISTLIB_SUBSET", "full")
-    metrics = {metric.label: metric.value for metric in run_page("pages/1_Dataset.py").metric}
+    metrics = {metric.label: metric.value for metric in run_page("pages/dataset.py").metric}
     assert metrics == {"x_train.shape": "(60000, 28, 28)", "len(y_train)": "60000",
                        "x_test.shape": "(10000, 28, 28)", "len(y_test)": "10000"}
 
@@ -72,7 +72,7 @@ def shown_prediction(app):
 
 @pytest.mark.parametrize("index", [0, 7, 123, 199])
 def test_predict_shows_the_argmax_and_the_true_label(stored_mnist_model, index):
-    app = run_page("pages/3_Predict.py", query={"model": stored_mnist_model.id, "image": str(index)})
+    app = run_page("pages/predict.py", query={"model": stored_mnist_model.id, "image": str(index)})
     probabilities = store.load_probabilities(stored_mnist_model.id)[-1]
     data = datasets.load("mnist", subset="small")
     predicted, detail = shown_prediction(app)
@@ -82,7 +82,7 @@ def test_predict_shows_the_argmax_and_the_true_label(stored_mnist_model, index):
 
 
 def test_predict_next_previous_and_filters(stored_mnist_model):
-    app = run_page("pages/3_Predict.py", query={"model": stored_mnist_model.id, "image": "5"})
+    app = run_page("pages/predict.py", query={"model": stored_mnist_model.id, "image": "5"})
     app.button(key="predict_next").click().run()
     assert app.number_input(key="predict_index").value == 6
     app.button(key="predict_previous").click().run()
@@ -98,20 +98,20 @@ def test_predict_next_previous_and_filters(stored_mnist_model):
 
 @pytest.mark.parametrize("bad", ["-1", "10000", "abc"])
 def test_predict_bad_image_links_warn_and_show_image_0(stored_mnist_model, bad):
-    app = run_page("pages/3_Predict.py", query={"model": stored_mnist_model.id, "image": bad})
+    app = run_page("pages/predict.py", query={"model": stored_mnist_model.id, "image": bad})
     assert "is not a test image number" in texts(app)
     assert app.number_input(key="predict_index").value == 0
 
 
 def test_unknown_dataset_and_model_links_fall_back(stored_mnist_model):
-    app = run_page("pages/3_Predict.py", query={"dataset": "cifar", "model": "../x"})
+    app = run_page("pages/predict.py", query={"dataset": "cifar", "model": "../x"})
     assert "does not exist here" in texts(app)
     assert app.query_params["dataset"] == "mnist"
 
 
 def test_a_training_run_through_the_page_ends_with_a_stored_model():
     before = {card.id for card in store.list_models()}
-    app = run_page("pages/2_Train.py")
+    app = run_page("pages/train.py")
     assert "Total parameters: 101,770" in texts(app)
     app.number_input(key="train_epochs").set_value(2).run()
     app.button(key="train_start").click().run()
@@ -127,7 +127,7 @@ def test_a_training_run_through_the_page_ends_with_a_stored_model():
 
 
 def test_without_live_curves_the_curves_appear_only_when_training_ends():
-    app = run_page("pages/2_Train.py")
+    app = run_page("pages/train.py")
     app.toggle(key="train_live_curves").set_value(False).run()
     app.number_input(key="train_epochs").set_value(5).run()
     app.button(key="train_start").click().run()
@@ -143,8 +143,8 @@ def test_without_live_curves_the_curves_appear_only_when_training_ends():
 
 
 def test_an_invalid_setting_is_explained(monkeypatch):
-    app = run_page("pages/2_Train.py")
+    app = run_page("pages/train.py")
     app.slider(key="train_dropout_dense").set_value(0.9).run()
     assert not app.exception and not app.error  # 0.9 is allowed
-    app = run_page("pages/2_Train.py", query={"job": "../../etc"})
+    app = run_page("pages/train.py", query={"job": "../../etc"})
     assert "no longer running" in texts(app)

@@ -96,7 +96,7 @@ def show_result(state) -> None:
     else:
         st.caption(f"Training and test accuracy are close ({gap:+.1%}): no sign of overfitting yet.")
     st.success("Saved to the model store.")
-    ui.page_link("pages/3_Predict.py", "Browse its predictions →", {"model": state.model_id})
+    ui.page_link("pages/predict.py", "Browse its predictions →", {"model": state.model_id})
 
 
 def live_view(job_id: str) -> None:
