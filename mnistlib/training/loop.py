@@ -83,10 +83,10 @@ class FastFit:
         return loss_sum, hits
 
     def predict(self, images: np.ndarray) -> np.ndarray:
-        """Probabilities (N, 10) float32 for images (N, 28, 28) uint8, in fixed-size compiled batches."""
+        """Probabilities (N, C) float32 for images (N, 28, 28) uint8, in fixed-size compiled batches."""
         count = len(images)
         if count == 0:
-            return np.zeros((0, 10), np.float32)
+            return np.zeros((0, self.model.output_shape[-1]), np.float32)
         padded = np.zeros((math.ceil(count / PREDICT_BATCH) * PREDICT_BATCH, *images.shape[1:]), np.float32)
         padded[:count] = images / np.float32(255.0)
         batches = [self._predict_batch(padded[start : start + PREDICT_BATCH]).numpy()
@@ -115,18 +115,20 @@ class FastFit:
 
 
 def mean_loss_and_accuracy(probabilities: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
-    """Cross-entropy and accuracy of probabilities (N, 10) against labels (N,), as Keras's evaluate; None if N = 0."""
+    """Cross-entropy and accuracy of probabilities (N, C) against labels (N,), as Keras's evaluate; None if N = 0."""
     if len(labels) == 0:
         return None, None
     chosen = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1.0)
     return float(-np.log(chosen).mean()), float((probabilities.argmax(axis=1) == labels).mean())
 
 
-def train(model, data, spec, epochs: int, report, should_stop) -> dict:
-    """Train model on data (a datasets.Dataset) for epochs; report(event dict) about every REPORT_SECONDS.
+def train(model, data, spec, epochs: int, on_progress, on_epoch_end, should_stop) -> dict:
+    """Train model on data (a datasets.Dataset) for epochs.
 
-    Returns {"history", "test_probabilities" (epochs, M, 10) float16, "epochs_run", "stopped"}.
-    Raises LossNotFinite; a stop keeps the weights of the last finished epoch.
+    on_progress(epoch, batch, batches, loss, accuracy, elapsed) is called about every REPORT_SECONDS and at each
+    epoch's last batch; on_epoch_end(record, elapsed) after each epoch with its history record (epoch, loss,
+    accuracy, val_loss, val_accuracy). Returns {"history", "test_probabilities" (epochs, M, C) float16 or None,
+    "stopped"}. Raises LossNotFinite; a stop keeps the weights of the last finished epoch.
     """
     (x_train, y_train), (x_val, y_val) = split_validation(data.x_train, data.y_train, spec.validation_split)
     fast = FastFit(model, spec.batch_size, spec.seed)
@@ -139,8 +141,7 @@ def train(model, data, spec, epochs: int, report, should_stop) -> dict:
             now = time.monotonic()
             if now - last_report[0] >= REPORT_SECONDS or batch == batches:
                 last_report[0] = now
-                report({"type": "progress", "epoch": epoch, "epochs": epochs, "batch": batch, "batches": batches,
-                        "loss": loss, "accuracy": accuracy, "elapsed": now - started})
+                on_progress(epoch, batch, batches, loss, accuracy, now - started)
 
         try:
             loss, accuracy = fast.run_epoch(images, labels, on_chunk, should_stop)
@@ -148,14 +149,12 @@ def train(model, data, spec, epochs: int, report, should_stop) -> dict:
             if kept_weights is not None:
                 model.set_weights(kept_weights)
             return {"history": history, "test_probabilities": np.stack(per_epoch) if per_epoch else None,
-                    "epochs_run": len(history), "stopped": True}
+                    "stopped": True}
         val_loss, val_accuracy = mean_loss_and_accuracy(fast.predict(x_val), y_val)
-        test_probabilities = fast.predict(data.x_test)
         record = {"epoch": epoch, "loss": loss, "accuracy": accuracy,
                   "val_loss": val_loss, "val_accuracy": val_accuracy}
         history.append(record)
-        per_epoch.append(test_probabilities.astype(np.float16))
+        per_epoch.append(fast.predict(data.x_test).astype(np.float16))
         kept_weights = model.get_weights()
-        report({"type": "epoch_end", **record, "epochs": epochs, "elapsed": time.monotonic() - started,
-                "test_probabilities": per_epoch[-1]})
-    return {"history": history, "test_probabilities": np.stack(per_epoch), "epochs_run": epochs, "stopped": False}
+        on_epoch_end(record, time.monotonic() - started)
+    return {"history": history, "test_probabilities": np.stack(per_epoch), "stopped": False}

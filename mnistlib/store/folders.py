@@ -1,0 +1,265 @@
+"""The store's source of truth: one folder per model with its .keras file, JSON card, owners and probabilities.
+
+Every write goes to a temporary file or folder first and is renamed into place, so a reader (or a server
+killed half-way) never sees half a model. The SQLite index (index.py) is rebuilt from these folders.
+"""
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+import secrets
+import shutil
+import tempfile
+from dataclasses import MISSING, asdict, dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from mnistlib import config, names
+
+MODEL_FILE, CARD_FILE, PROBABILITIES_FILE, OWNERS_FILE = "model.keras", "card.json", "test_probabilities.npy", \
+    "owners.json"
+ID_PATTERN = re.compile(r"[0-9]{8}-[0-9]{6}-[0-9a-f]{6}")
+MAX_NAME_LENGTH = 80
+
+
+class ModelNotFoundError(LookupError):
+    """No stored model has this id."""
+
+
+class CorruptModelError(RuntimeError):
+    """A stored model's files cannot be read."""
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """What we know about a stored model without loading it (the facts of its training; never changes)."""
+
+    id: str
+    name: str  # the name its first owner gave it; each owner may rename it for themselves (owners.json)
+    dataset: str
+    subset: str
+    spec: dict
+    epochs_run: int
+    history: list  # one dict per epoch: epoch, loss, accuracy, val_loss, val_accuracy
+    test_loss: float
+    test_accuracy: float
+    training_seconds: float
+    created: str  # ISO 8601, UTC
+    test_size: int
+    # Added with students and shared trainings; cards stored before them get these defaults.
+    trained_by: str = ""  # the display name of the student who asked first ("" if unknown)
+    request_key: str = ""  # equal keys = the same training request (same data, settings, seed and epochs)
+    epochs_requested: int = 0  # 0 if unknown; more than epochs_run when the training was stopped early
+    parameters: int = 0  # learned numbers (weights and biases); 0 if unknown
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "ModelCard":
+        required = {field.name for field in fields(cls) if field.default is MISSING}
+        missing = sorted(required - set(values))
+        if missing:
+            raise ValueError(f"the card lacks {', '.join(missing)}")
+        known = {field.name for field in fields(cls)}
+        return cls(**{name: values[name] for name in known if name in values})
+
+    @property
+    def val_accuracy(self) -> float | None:
+        """Validation accuracy after the last epoch, or None without a validation split."""
+        return self.history[-1].get("val_accuracy") if self.history else None
+
+    @property
+    def stopped_early(self) -> bool:
+        return bool(self.epochs_requested) and self.epochs_run < self.epochs_requested
+
+    def label(self) -> str:
+        """A readable line for menus: name · epochs · validation (or test) accuracy."""
+        if self.val_accuracy is not None:
+            return f"{self.name} · {self.epochs_run} epochs · validation {self.val_accuracy:.1%}"
+        return f"{self.name} · {self.epochs_run} epochs · test {self.test_accuracy:.1%}"
+
+
+@dataclass(frozen=True)
+class BrokenModel:
+    """A folder in the store whose card cannot be read (listed so it can be deleted)."""
+
+    id: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Owner:
+    """A student who has a stored model in their list, and the name they gave it."""
+
+    key: str  # names.key() of the student's name: who they are
+    display: str  # their name as they typed it
+    name: str  # the model's name in their list
+    added: str  # ISO 8601, UTC
+
+
+def validate_id(text) -> str:
+    """text if it is a model id (like 20261124-201500-3fa9c2); ValueError for anything else."""
+    if not isinstance(text, str) or not ID_PATTERN.fullmatch(text):
+        raise ValueError(f"{str(text)[:40]!r} is not a model id (they look like 20261124-201500-3fa9c2).")
+    return text
+
+
+def validate_name(text) -> str:
+    """A model name cleaned to 1–80 visible characters; ValueError saying what is wrong otherwise."""
+    return names.clean(text, MAX_NAME_LENGTH, "A model name")
+
+
+def root() -> Path:
+    return config.models_dir()
+
+
+def folder(model_id: str) -> Path:
+    """The folder of an existing model, strictly inside the store."""
+    path = root() / validate_id(model_id)
+    if not path.is_dir():
+        raise ModelNotFoundError(f"No stored model has the id {model_id}.")
+    return path
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def new_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+def write_json(path: Path, values) -> None:
+    """Write JSON through a temporary file and rename, so a reader never sees half a file."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".write-", suffix=".json")
+    try:
+        with os.fdopen(handle, "w") as file:
+            json.dump(values, file, indent=1)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def locked(model_id: str):
+    """Hold the model's lock (an flock, across threads and processes) while its owners are changed."""
+    path = folder(model_id) / ".lock"
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def save(model, card_fields: dict, test_probabilities: np.ndarray, owners: list[Owner]) -> ModelCard:
+    """Store a model (a Keras model, or the bytes of a .keras file) with its card, owners and test probabilities
+    (epochs, M, C) float16, the last row being this model's."""
+    from mnistlib import datasets
+
+    store_root = root()
+    store_root.mkdir(parents=True, exist_ok=True)
+    datasets.info(card_fields["dataset"])
+    card = ModelCard.from_dict({**card_fields, "id": new_id(), "name": validate_name(card_fields["name"]),
+                                "created": now()})
+    temporary = Path(tempfile.mkdtemp(dir=store_root, prefix=".saving-"))
+    try:
+        if isinstance(model, (bytes, bytearray)):
+            (temporary / MODEL_FILE).write_bytes(model)
+        else:
+            model.save(temporary / MODEL_FILE)
+        np.save(temporary / PROBABILITIES_FILE, np.asarray(test_probabilities, dtype=np.float16), allow_pickle=False)
+        write_json(temporary / CARD_FILE, card.to_dict())
+        write_json(temporary / OWNERS_FILE, [asdict(owner) for owner in owners])
+        os.chmod(temporary, 0o755)
+        os.rename(temporary, store_root / card.id)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    return card
+
+
+def read_card(model_id: str) -> ModelCard:
+    """The card of a stored model; CorruptModelError naming the model if it cannot be read."""
+    path = folder(model_id) / CARD_FILE
+    try:
+        card = ModelCard.from_dict(json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError) as error:
+        raise CorruptModelError(f"Model {model_id} cannot be read: {CARD_FILE} is damaged ({error}). "
+                                "Delete it and train again.") from error
+    if card.id != model_id:
+        raise CorruptModelError(f"Model {model_id} cannot be read: its card names another model ({card.id}).")
+    return card
+
+
+def read_owners(model_id: str) -> list[Owner]:
+    """Who has this model in their list; [] for a model stored before students (the teacher manages it)."""
+    path = folder(model_id) / OWNERS_FILE
+    try:
+        values = json.loads(path.read_text())
+        return [Owner(**value) for value in values]
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError, TypeError) as error:
+        raise CorruptModelError(f"Model {model_id}: {OWNERS_FILE} is damaged ({error}).") from error
+
+
+def write_owners(model_id: str, owners: list[Owner]) -> None:
+    write_json(folder(model_id) / OWNERS_FILE, [asdict(owner) for owner in owners])
+
+
+def model_ids() -> list[str]:
+    """Ids of the model folders in the store (unsorted; temporary and deleted folders left out)."""
+    try:
+        with os.scandir(root()) as entries:
+            return [entry.name for entry in entries if ID_PATTERN.fullmatch(entry.name) and entry.is_dir()]
+    except FileNotFoundError:
+        return []
+
+
+def load_probabilities(model_id: str) -> np.ndarray:
+    """Test-set probabilities after each epoch, (epochs, M, C) float32, each row summing to 1."""
+    path = folder(model_id) / PROBABILITIES_FILE
+    try:
+        probabilities = np.load(path, allow_pickle=False).astype(np.float32)
+    except (OSError, ValueError, EOFError) as error:
+        raise CorruptModelError(f"Model {model_id} cannot be read: {PROBABILITIES_FILE} is damaged ({error}). "
+                                "Delete it and train again.") from error
+    if probabilities.ndim != 3 or not 2 <= probabilities.shape[2] <= 20:
+        raise CorruptModelError(f"Model {model_id}: {PROBABILITIES_FILE} has shape {probabilities.shape}.")
+    # Stored as float16 to stay small; renormalise so every row sums to 1 again.
+    return probabilities / probabilities.sum(axis=2, keepdims=True)
+
+
+def model_bytes(model_id: str) -> bytes:
+    """The stored .keras file's bytes (for downloads)."""
+    return (folder(model_id) / MODEL_FILE).read_bytes()
+
+
+def load_model(model_id: str):
+    """The stored Keras model (loaded with safe_mode=True: no arbitrary code from the file)."""
+    import keras
+
+    path = folder(model_id) / MODEL_FILE
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except Exception as error:  # Keras raises many kinds (ValueError, OSError, zipfile errors…)
+        raise CorruptModelError(f"Model {model_id} cannot be loaded: {MODEL_FILE} is damaged "
+                                f"({type(error).__name__}: {str(error)[:200]}). Delete it and train again.") from error
+
+
+def remove(model_id: str) -> None:
+    """Remove a stored model's folder (renamed away first, so it disappears from listings at once)."""
+    path = folder(model_id)
+    trash = path.with_name(f".deleting-{path.name}-{secrets.token_hex(2)}")
+    os.rename(path, trash)
+    shutil.rmtree(trash, ignore_errors=True)

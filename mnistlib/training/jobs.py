@@ -1,0 +1,141 @@
+"""A training job and its state, folded from the events of wherever it runs. Several students can share one job:
+each is an owner, and the model it makes goes into every owner's list."""
+
+import copy
+import dataclasses
+import threading
+
+from mnistlib.store import PermissionDenied
+from mnistlib.training import events
+from mnistlib.training.requests import TrainRequest
+
+ACTIVE = ("queued", "starting", "running")
+ENDED = ("finished", "stopped", "failed")
+STATUS_OF_ENDING = {events.Finished: "finished", events.Stopped: "stopped", events.Failed: "failed"}
+
+
+@dataclasses.dataclass
+class JobState:
+    """Everything a page needs to show a job; Job.snapshot() returns a copy."""
+
+    status: str = "queued"
+    queue_position: int = 0  # jobs ahead of this one in the queue
+    epoch: int = 0
+    epochs: int = 0
+    batch: int = 0
+    batches: int = 0
+    elapsed_seconds: float = 0.0
+    eta_seconds: float | None = None
+    progress: list = dataclasses.field(default_factory=list)  # {step, epoch, loss, accuracy} within epochs
+    history: list = dataclasses.field(default_factory=list)  # {epoch, loss, accuracy, val_loss, val_accuracy}
+    test_loss: float | None = None
+    test_accuracy: float | None = None
+    model_id: str | None = None
+    message: str = ""
+    where: str = ""  # which machine or process trains it
+    owners: list = dataclasses.field(default_factory=list)  # display names of the students sharing it
+    owner_keys: list = dataclasses.field(default_factory=list)
+    left_keys: list = dataclasses.field(default_factory=list)  # owners who stopped watching a shared job
+    reused: bool = False  # an identical model was already stored: nothing was trained
+
+
+class Job:
+    """One training request, its owners and its state, updated from events."""
+
+    def __init__(self, job_id: str, request: TrainRequest, owners=()):
+        self.id, self.request, self.key = job_id, request, request.key()
+        self.future = None
+        self.owners = list(owners)  # store.Actor, first = who asked first
+        self._state = JobState(epochs=request.epochs)
+        self._position = lambda: 0  # set by the Trainer: jobs ahead of this one
+        self._stop = lambda: None  # set by the Trainer: ask the backend to stop this job
+        self._lock = threading.Lock()
+        self._ended = threading.Event()
+
+    def __repr__(self):
+        return f"Job({self.id!r}, {self._state.status}, {len(self.owners)} owner(s))"
+
+    def snapshot(self) -> JobState:
+        """A copy of the current state, safe to read while events keep arriving."""
+        with self._lock:
+            state = copy.deepcopy(self._state)
+            state.owners = [owner.display for owner in self.owners]
+            state.owner_keys = [owner.key for owner in self.owners]
+        if state.status == "queued":
+            state.queue_position = self._position()
+        return state
+
+    @property
+    def ended(self) -> bool:
+        return self._ended.is_set()
+
+    def add_owner(self, actor) -> None:
+        """Share this job with one more student (once)."""
+        with self._lock:
+            if actor is not None and all(owner.key != actor.key for owner in self.owners):
+                self.owners.append(actor)
+                if actor.key in self._state.left_keys:
+                    self._state.left_keys.remove(actor.key)
+
+    def stop(self, actor=None) -> str:
+        """Stop at any moment (a queued job is dropped; a running one keeps its last finished epoch) and return a
+        sentence saying what happened. In a job shared by several students, one student's Stop only takes them
+        off it and the others' training goes on. actor None: the program itself (CLI, shutdown) — always stops.
+        PermissionDenied for a student who does not share the job."""
+        with self._lock:
+            if self._state.status in ENDED:
+                return "This training has already ended."
+            if actor is not None and not actor.teacher:
+                if all(owner.key != actor.key for owner in self.owners):
+                    raise PermissionDenied("This training belongs to someone else: only they (or the teacher) can "
+                                           "stop it. Nothing was changed.")
+                if len(self.owners) > 1:
+                    self.owners = [owner for owner in self.owners if owner.key != actor.key]
+                    self._state.left_keys.append(actor.key)
+                    return (f"You left this shared training; it goes on for the {len(self.owners)} other student(s) "
+                            "who asked for exactly the same. Its model will not be in your list.")
+        self._stop()
+        return "Stopping: the model as of the last finished epoch is kept."
+
+    def wait(self, timeout: float | None = None) -> JobState:
+        """Block until the job has ended (or timeout seconds passed); returns the state."""
+        self._ended.wait(timeout)
+        return self.snapshot()
+
+    def apply(self, event: events.Event) -> None:
+        """Fold one event into the state (events after the end are ignored)."""
+        with self._lock:
+            state = self._state
+            if state.status in ENDED:
+                return
+            if isinstance(event, events.Queued):
+                state.queue_position = event.position
+            elif isinstance(event, events.Started):
+                state.status, state.queue_position, state.where = "starting", 0, event.where
+            elif isinstance(event, events.Progress):
+                state.status = "running"
+                state.epoch, state.batch, state.batches = event.epoch, event.batch, event.batches
+                state.elapsed_seconds = event.elapsed
+                done = (event.epoch - 1) + event.batch / event.batches
+                state.eta_seconds = state.elapsed_seconds * (state.epochs - done) / done if done else None
+                state.progress.append({"step": round(done, 4), "epoch": event.epoch,
+                                       "loss": event.loss, "accuracy": event.accuracy})
+            elif isinstance(event, events.EpochEnd):
+                state.history.append(event.record())
+            elif isinstance(event, events.ENDINGS):
+                state.status = STATUS_OF_ENDING[type(event)]
+                state.eta_seconds = None
+                state.message = event.message
+                if not isinstance(event, events.Failed):
+                    state.model_id = event.model_id
+                    state.test_loss, state.test_accuracy = event.test_loss, event.test_accuracy
+                    if len(event.history) >= len(state.history):
+                        state.history = list(event.history)
+        if isinstance(event, events.ENDINGS):
+            self._ended.set()
+
+    def mark_reused(self, card, message: str) -> None:
+        """End this job at once with an identical model already stored (nothing is trained)."""
+        with self._lock:
+            self._state.reused = True
+        self.apply(events.Finished(self.id, card.id, card.history, card.test_loss, card.test_accuracy, message))

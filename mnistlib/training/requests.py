@@ -1,0 +1,50 @@
+"""What to train: a TrainRequest, and its key — equal keys mean the same training, hence the same model."""
+
+import dataclasses
+import hashlib
+import json
+
+from mnistlib import config, datasets
+from mnistlib.models import ModelSpec
+
+MAX_EPOCHS = 200
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainRequest:
+    """What to train: a dataset, a model spec and a number of epochs (name: the model's name in the store)."""
+
+    dataset: str
+    spec: ModelSpec
+    epochs: int
+    subset: str | None = None  # None: config.subset() of the process that submits
+    name: str | None = None
+
+    def __post_init__(self):
+        datasets.info(self.dataset)
+        if not isinstance(self.spec, ModelSpec):
+            raise ValueError("The model settings must be a ModelSpec.")
+        if not isinstance(self.epochs, int) or isinstance(self.epochs, bool) or not 1 <= self.epochs <= MAX_EPOCHS:
+            raise ValueError(f"Epochs must be a whole number from 1 to {MAX_EPOCHS}.")
+        if self.subset not in (None, *config.SUBSETS):
+            raise ValueError(f"Subset must be one of {', '.join(config.SUBSETS)}.")
+        if self.subset is None:  # resolved now, in the submitting process, so the key says which data
+            object.__setattr__(self, "subset", config.subset())
+
+    def to_dict(self) -> dict:
+        return {"dataset": self.dataset, "spec": self.spec.to_dict(), "epochs": self.epochs,
+                "subset": self.subset, "name": self.name}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TrainRequest":
+        return cls(dataset=values["dataset"], spec=ModelSpec.from_dict(values["spec"]), epochs=values["epochs"],
+                   subset=values.get("subset"), name=values.get("name"))
+
+    def key(self) -> str:
+        """Equal for requests that train the same model: same data (and its checksums), settings, seed and
+        epochs. Measured here: the same request trains a bit-identical model, so it is trained once."""
+        checksums = datasets.info(self.dataset).sha256 if self.subset == "full" else \
+            datasets.info(self.dataset).small_sha256
+        identity = {"version": 1, "dataset": self.dataset, "subset": self.subset, "data": checksums,
+                    "spec": self.spec.to_dict(), "epochs": self.epochs}
+        return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]

@@ -1,0 +1,263 @@
+"""The Trainer: takes TrainRequests, trains each distinct one once, and stores what comes back.
+
+A request equal to one already running joins it (its live progress from where it is); one equal to a stored
+model gets that model at once — the same data, settings and seed give a bit-identical model, so training it
+again is pure waste. The training itself runs on a backend (a pool of local processes, or a Dask cluster);
+the server writes the store. With journal=True (the web server), jobs are recorded in the store's database
+and survive a restart.
+"""
+
+import atexit
+import secrets
+import threading
+from concurrent.futures import CancelledError, ThreadPoolExecutor
+
+from mnistlib import store
+from mnistlib.training import backends, events, journal
+from mnistlib.training.jobs import ACTIVE, ENDED, Job
+from mnistlib.training.requests import TrainRequest
+
+REUSED = ("The class already trained exactly this — same data, settings, seed and epochs — so that model opened at "
+          "once: the same seed gives the same result. Change the seed for a different run.")
+
+
+class Trainer:
+    """Runs TrainRequests on a backend; identical requests share one training; results go to the store."""
+
+    def __init__(self, backend=None, journal_jobs: bool = False):
+        self.backend = backend if backend is not None else backends.from_environment()
+        self._lock = threading.RLock()
+        self._jobs: dict[str, Job] = {}
+        self._order: list[str] = []
+        self._active: dict[str, Job] = {}  # request key -> the job training it
+        self._saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mnistlib-store")
+        self._closed = False
+        self._journal = journal_jobs
+        self._server_lock = None
+        threading.Thread(target=self._dispatch, daemon=True, name="mnistlib-events").start()
+        if journal_jobs:
+            self._recover()
+
+    def __repr__(self):
+        return f"Trainer({self.backend!r}, {len(self._active)} active)"
+
+    # ## Submitting
+
+    def submit(self, request: TrainRequest, owner=None) -> Job:
+        """The Job training this request for owner (a store.Actor, or None): a new one, the running job of an
+        identical request (shared), or an already-ended job holding the identical stored model."""
+        with self._lock:
+            running = self._active.get(request.key())
+            if running is not None and not running.ended:
+                running.add_owner(owner)
+                if self._journal:
+                    journal.record(running, running.snapshot().status)
+                return running
+            job = Job(secrets.token_hex(6), request, [owner] if owner is not None else [])
+            stored = store.find_trained(job.key)
+            if stored is not None and self._reuse(job, stored, owner):
+                self._register(job)
+                return job
+            self._register(job)
+            self._active[job.key] = job
+            if self._journal:
+                journal.record(job)
+            self._start(job)
+        job.apply(events.Queued(job.id, self.queue_position(job)))
+        return job
+
+    def _reuse(self, job: Job, model_id: str, owner) -> bool:
+        """End job with the stored model model_id (put in owner's list); False if it vanished meanwhile."""
+        try:
+            card = store.load_card(model_id)
+            if owner is not None:
+                store.ownership.add_owner(model_id, owner, job.request.name)
+        except (store.ModelNotFoundError, store.CorruptModelError):
+            return False
+        job.mark_reused(card, REUSED)
+        return True
+
+    def _register(self, job: Job) -> None:
+        job._position = lambda: self.queue_position(job)
+        job._stop = lambda: self._stop(job)
+        self._jobs[job.id] = job
+        self._order.append(job.id)
+
+    def _start(self, job: Job) -> None:
+        """Hand a job to the backend (called with the lock held)."""
+        job.future = self.backend.submit(job.id, job.request.to_dict())
+        job.future.add_done_callback(lambda future, job=job: self._hand_over(job, future))
+
+    def _hand_over(self, job: Job, future) -> None:
+        """Storing a model takes a moment: do it on the trainer's own thread, not the backend's."""
+        try:
+            self._saver.submit(self._finished, job, future)
+        except RuntimeError:  # shutting down: no new work; the journal keeps what was queued
+            pass
+
+    def _stop(self, job: Job) -> None:
+        self.backend.stop(job.id)
+        if job.future is not None and job.future.cancel():
+            self._conclude(job, events.Outcome("Stopped"))
+
+    # ## Events and endings
+
+    def _dispatch(self) -> None:
+        """Route events from the backend to their jobs (and record the start of each in the journal)."""
+        while not self._closed:
+            try:
+                message = self.backend.events.get(timeout=0.5)
+                event = events.from_message(message)
+            except ValueError:
+                continue
+            except Exception:  # queue.Empty, or the backend closing
+                continue
+            job = self._jobs.get(event.job)
+            if job is None:
+                continue
+            job.apply(event)
+            if isinstance(event, events.Started) and self._journal:
+                journal.update(job.id, "running")
+
+    def _finished(self, job: Job, future) -> None:
+        """The task ended: store its model; a crashed worker becomes a failed job (or a retry if it never started)."""
+        try:
+            outcome = future.result()
+        except CancelledError:
+            if self._closed:
+                return  # cancelled by shutdown before it started: its journal row stays queued for the next run
+            outcome = events.Outcome("Stopped")
+        except Exception as error:  # noqa: BLE001 — whatever happened, the user gets a message, not a hang
+            if self.backend.crashed(error):
+                if job.snapshot().status == "queued" and not self._closed:
+                    with self._lock:
+                        self._start(job)  # its process died before it started: run it on a fresh one
+                    return
+                outcome = events.failed(self.backend.crashed_message)
+            else:
+                outcome = events.failed(f"The training could not run: {error}. Try again; if it keeps failing, "
+                                        "tell your teacher.")
+        self._conclude(job, outcome)
+
+    def _conclude(self, job: Job, outcome: events.Outcome) -> None:
+        """Store the outcome's model for every owner and end the job with the matching event."""
+        model_id = None
+        if outcome.model is not None and outcome.kind != "Failed":
+            try:
+                model_id = self._store(job, outcome)
+            except Exception as error:  # noqa: BLE001
+                outcome = events.failed(f"The model was trained but could not be saved: {error}.")
+        if outcome.kind == "Failed":
+            ending = events.Failed(job.id, outcome.message)
+        else:
+            kind = events.Finished if outcome.kind == "Finished" and model_id else events.Stopped
+            ending = kind(job.id, model_id, outcome.history, outcome.test_loss, outcome.test_accuracy, outcome.message)
+        with self._lock:
+            if self._active.get(job.key) is job:
+                del self._active[job.key]
+        job.apply(ending)
+        if self._journal:
+            journal.update(job.id, job.snapshot().status, job.snapshot().message, model_id)
+
+    def _store(self, job: Job, outcome: events.Outcome) -> str:
+        with self._lock:
+            owners = list(job.owners)
+        card = store.save(outcome.model, outcome.card, outcome.probabilities, owners=owners)
+        with self._lock:  # students who joined while it was being saved
+            late = [owner for owner in job.owners if owner not in owners]
+        for owner in late:
+            store.ownership.add_owner(card.id, owner, job.request.name)
+        return card.id
+
+    # ## Looking jobs up
+
+    def job(self, job_id: str) -> Job | None:
+        """A job by id (e.g. from a URL after the tab was closed or the server restarted), or None."""
+        if not isinstance(job_id, str):
+            return None
+        job = self._jobs.get(job_id)
+        if job is None and self._journal:
+            job = self._from_journal(job_id)
+        return job
+
+    def _from_journal(self, job_id: str) -> Job | None:
+        """An ended job of an earlier server run, rebuilt from its record (None if unknown or unreadable)."""
+        try:
+            row = journal.load(job_id)
+            if row is None or row["status"] in ACTIVE:
+                return None
+            job = Job(row["id"], TrainRequest.from_dict(row["request"]), row["owners"])
+        except (ValueError, KeyError, TypeError):
+            return None
+        if row["status"] == "failed" or row["model_id"] is None:
+            job.apply(events.Failed(job.id, row["message"]) if row["status"] == "failed"
+                      else events.Stopped(job.id, None, [], message=row["message"]))
+            return job
+        try:
+            card = store.load_card(row["model_id"])
+        except (store.ModelNotFoundError, store.CorruptModelError):
+            job.apply(events.Failed(job.id, "This training's model has been deleted since."))
+            return job
+        kind = events.Finished if row["status"] == "finished" else events.Stopped
+        job.apply(kind(job.id, card.id, card.history, card.test_loss, card.test_accuracy, row["message"]))
+        return job
+
+    def queue_position(self, job: Job) -> int:
+        """How many jobs were submitted earlier and are still waiting to start."""
+        with self._lock:
+            if job.id not in self._jobs:
+                return 0
+            earlier = self._order[: self._order.index(job.id)]
+            return sum(1 for other in earlier if self._jobs[other]._state.status == "queued")
+
+    # ## A restart, and the end
+
+    def _recover(self) -> None:
+        """Queue again what the last server had queued; fail what it was running (it is lost)."""
+        self._server_lock = journal.claim_server()
+        if self._server_lock is None:
+            return  # another live server owns these jobs
+        journal.prune()
+        for row in journal.unfinished():
+            if row["status"] != "queued":
+                journal.update(row["id"], "failed", journal.RESTARTED)
+                continue
+            try:
+                job = Job(row["id"], TrainRequest.from_dict(row["request"]), row["owners"])
+            except (ValueError, KeyError, TypeError) as error:
+                journal.update(row["id"], "failed", f"This queued training could not be read back ({error}).")
+                continue
+            with self._lock:
+                self._register(job)
+                self._active.setdefault(job.key, job)
+                self._start(job)
+
+    def shutdown(self) -> None:
+        """Stop every job and end the backend (nothing is left behind, not even a zombie process)."""
+        if self._closed:
+            return
+        for job in list(self._jobs.values()):
+            if job.snapshot().status in ACTIVE:
+                self.backend.stop(job.id)
+        self._closed = True
+        self.backend.shutdown()
+        self._saver.shutdown(wait=True, cancel_futures=False)
+        if self._server_lock is not None:
+            self._server_lock.close()
+
+
+_trainer: Trainer | None = None
+_trainer_lock = threading.Lock()
+
+
+def get_trainer(journal_jobs: bool = False) -> Trainer:
+    """The process's one Trainer (created on first use, shut down at exit); journal_jobs for the web server."""
+    global _trainer
+    with _trainer_lock:
+        if _trainer is None or _trainer._closed:
+            _trainer = Trainer(journal_jobs=journal_jobs)
+            atexit.register(_trainer.shutdown)
+        return _trainer
+
+
+__all__ = ["ENDED", "Trainer", "get_trainer"]

@@ -1,0 +1,107 @@
+"""What runs where the training runs (a local worker process or a Dask worker): load the data, train, report.
+
+The worker never writes the store: it returns an Outcome with the .keras file's bytes, the card's training
+facts and the test probabilities, and the server stores them. So a Dask worker needs no shared filesystem:
+only this project installed and the datasets fetched (or, for a class's own dataset, sent with the task).
+"""
+
+import os
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from mnistlib.training import events
+from mnistlib.training.requests import TrainRequest
+
+_datasets = {}  # (name, subset, checksum) -> Dataset, kept between jobs in this process
+
+
+def warm_up() -> None:
+    """Import TensorFlow and run one tiny compiled training chunk, so a real job starts at once."""
+    import numpy as np
+
+    from mnistlib import datasets, models
+    from mnistlib.training import loop
+
+    spec = models.ModelSpec(hidden_units=8, validation_split=0.0)
+    tiny = datasets.Dataset("warm-up", "warm-up", tuple("0123456789"), "small",
+                            np.zeros((64, 28, 28), np.uint8), np.zeros(64, np.uint8),
+                            np.zeros((8, 28, 28), np.uint8), np.zeros(8, np.uint8))
+    loop.train(models.build(spec), tiny, spec, 1, lambda *_: None, lambda *_: None, lambda: False)
+
+
+def dataset(name: str, subset: str, arrays=None):
+    """The verified dataset, loaded once per process; arrays: a dataset sent with the task (a class's own data,
+    on a cluster without the server's disk)."""
+    from mnistlib import datasets
+
+    cache_key = (name, subset, None if arrays is None else arrays.get("checksum"))
+    if cache_key not in _datasets:
+        _datasets[cache_key] = datasets.load(name, subset=subset) if arrays is None else \
+            datasets.from_arrays(name, subset, arrays)
+    return _datasets[cache_key]
+
+
+def train(job_id: str, request: dict, emit, should_stop, where: str = "", arrays=None) -> events.Outcome:
+    """Train one request here. emit(event) reports Started/Progress/EpochEnd; should_stop() is polled between
+    chunks of steps. Every failure comes back as a Failed outcome with a student-readable message."""
+    try:
+        return _train(job_id, TrainRequest.from_dict(request), emit, should_stop, where, arrays)
+    except Exception as error:  # every failure must reach the user as a message, never as a hang
+        detail = "".join(traceback.format_exception_only(type(error), error)).strip()
+        return events.failed(f"Training failed: {detail}")
+
+
+def _train(job_id, request: TrainRequest, emit, should_stop, where, arrays) -> events.Outcome:
+    from mnistlib import models
+    from mnistlib.training import loop
+
+    spec = request.spec
+    data = dataset(request.dataset, request.subset, arrays)
+    emit(events.Started(job_id, where))
+    started = time.monotonic()
+    model = models.build(spec, num_classes=len(data.class_names))
+
+    def on_progress(epoch, batch, batches, loss, accuracy, elapsed):
+        emit(events.Progress(job_id, epoch, request.epochs, batch, batches, loss, accuracy, elapsed))
+
+    def on_epoch_end(record, elapsed):
+        emit(events.EpochEnd(job_id, record["epoch"], request.epochs, record["loss"], record["accuracy"],
+                             record["val_loss"], record["val_accuracy"], elapsed))
+
+    try:
+        result = loop.train(model, data, spec, request.epochs, on_progress, on_epoch_end, should_stop)
+    except loop.LossNotFinite:
+        return events.failed(
+            f"The loss became NaN (not a number): with learning rate {spec.learning_rate:g} the weights grew "
+            "until the numbers overflowed. Lower the learning rate (try 0.001) and train again.")
+    history = result["history"]
+    kind = "Stopped" if result["stopped"] else "Finished"
+    if not history:
+        return events.Outcome(kind)
+    # The card's test figures come from plain Keras predict, as anyone loading the .keras file would get.
+    final = model.predict(data.x_test.astype("float32") / 255.0, batch_size=1000, verbose=0)
+    test_loss, test_accuracy = loop.mean_loss_and_accuracy(final, data.y_test)
+    probabilities = result["test_probabilities"]
+    probabilities[-1] = final.astype(probabilities.dtype)
+    name = request.name or f"{data.title} · {spec.describe()}"
+    card = {"name": name[:80], "dataset": data.name, "subset": data.subset, "spec": spec.to_dict(),
+            "epochs_run": len(history), "epochs_requested": request.epochs, "history": history,
+            "test_loss": test_loss, "test_accuracy": test_accuracy, "test_size": len(data.y_test),
+            "training_seconds": round(time.monotonic() - started, 2), "parameters": int(model.count_params()),
+            "request_key": request.key()}
+    return events.Outcome(kind, history=history, model=keras_bytes(model), probabilities=probabilities, card=card,
+                          test_loss=test_loss, test_accuracy=test_accuracy)
+
+
+def keras_bytes(model) -> bytes:
+    """The model as the bytes of a .keras file (what the store keeps and a student downloads)."""
+    with tempfile.TemporaryDirectory(prefix="mnistlib-model-") as folder:
+        path = Path(folder) / "model.keras"
+        model.save(path)
+        return path.read_bytes()
+
+
+def process_name() -> str:
+    return f"{os.uname().nodename}, process {os.getpid()}"
