@@ -1,18 +1,26 @@
-"""The dataset registry: MNIST and Fashion-MNIST, fetched from the first source that works, verified, loaded fast."""
+"""The dataset registry: MNIST and Fashion-MNIST, fetched from the first source that works, verified, loaded fast;
+and datasets of the user's own images, stored beside them and verified the same way."""
 
 import hashlib
+import json
 import os
+import secrets
+import shutil
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from mnistlib import config, sources
+from mnistlib import config, dataset_checks, names, sources
+from mnistlib.dataset_checks import NAME_PATTERN
 
 PARTS = ("x_train", "y_train", "x_test", "y_test")
 FULL_SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,), "x_test": (10000, 28, 28), "y_test": (10000,)}
 SMALL_DIR = Path(__file__).parent / "small"
+# The user's own datasets: config.data_dir()/custom/NAME/ holds the four .npy files and META_FILE.
+META_FILE = "dataset.json"
 
 
 @dataclass(frozen=True)
@@ -24,7 +32,11 @@ class DatasetInfo:
     subject: str
     class_names: tuple[str, ...]
     sha256: dict  # part -> SHA-256 of the decoded uint8 array's bytes (full data)
-    small_sha256: dict  # the same for the committed small subset
+    small_sha256: dict  # the same for the committed small subset (a user dataset: the dataset itself)
+    custom: bool = False  # True for a dataset of the user's own images
+    source: str = ""  # a user dataset: the file it was made from
+    created: str = ""  # a user dataset: when it was added (ISO 8601, UTC)
+    notes: tuple[str, ...] = ()  # a user dataset: what the import did (skipped files, inverted images, split)
 
 
 REGISTRY = {
@@ -78,7 +90,7 @@ class DataCorruptError(RuntimeError):
 
 @dataclass(frozen=True, repr=False)
 class Dataset:
-    """One dataset in memory: images (N, 28, 28) uint8 0–255 and labels (N,) uint8 0–9, read-only."""
+    """One dataset in memory: images (N, 28, 28) uint8 0–255 and labels (N,) uint8 0..classes-1, read-only."""
 
     name: str
     title: str
@@ -95,20 +107,29 @@ class Dataset:
 
 
 def available() -> list[str]:
-    """Names of the known datasets."""
-    return list(REGISTRY)
+    """Names of the known datasets: MNIST, Fashion-MNIST, then the user's own (readable ones, sorted)."""
+    return list(REGISTRY) + [name for name in custom_names() if _readable(name)]
 
 
 def info(name: str) -> DatasetInfo:
-    """The registry entry for name; ValueError listing the known names otherwise."""
-    if name not in REGISTRY:
-        raise ValueError(f"Unknown dataset {name!r}: choose one of {', '.join(available())}.")
-    return REGISTRY[name]
+    """The registry entry for name; ValueError listing the known names otherwise (DataCorruptError: unreadable)."""
+    if name in REGISTRY:
+        return REGISTRY[name]
+    if isinstance(name, str) and NAME_PATTERN.fullmatch(name) and (custom_dir() / name / META_FILE).is_file():
+        return _read_meta(name)
+    raise ValueError(f"Unknown dataset {name!r}: choose one of {', '.join(available())}.")
 
 
 def fetch_command(name: str) -> str:
     """The command that (re-)fetches a dataset, for error messages."""
     return f"python -m mnistlib fetch --dataset {name}"
+
+
+def repair_hint(name: str) -> str:
+    """What to do about a damaged dataset: re-fetch a built-in one, remove and re-add a user's own."""
+    if name in REGISTRY:
+        return f"Re-fetch it with: {fetch_command(name)}"
+    return f"Remove it with: python -m mnistlib dataset remove {name}, then add it again."
 
 
 def checksum(array: np.ndarray) -> str:
@@ -118,7 +139,9 @@ def checksum(array: np.ndarray) -> str:
 
 def dataset_dir(name: str) -> Path:
     """Folder of one dataset's verified .npy files."""
-    return config.data_dir() / info(name).name
+    if name in REGISTRY:
+        return config.data_dir() / name
+    return custom_dir() / info(name).name
 
 
 def _verify(name: str, part: str, array: np.ndarray, expected: dict, where: str) -> np.ndarray:
@@ -126,28 +149,30 @@ def _verify(name: str, part: str, array: np.ndarray, expected: dict, where: str)
     if array.dtype != np.uint8 or checksum(array) != expected[part]:
         raise DataCorruptError(
             f"{where} does not hold the verified {info(name).title} {part} "
-            f"(checksum mismatch). Re-fetch it with: {fetch_command(name)}"
+            f"(checksum mismatch). {repair_hint(name)}"
         )
     array.flags.writeable = False
     return array
 
 
 def _load_full(name: str) -> dict:
-    folder = dataset_dir(name)
+    entry, folder = info(name), dataset_dir(name)
     arrays = {}
     for part in PARTS:
         path = folder / f"{part}.npy"
         if not path.is_file():
+            if entry.custom:
+                raise DataCorruptError(f"{path} is missing. {repair_hint(name)}")
             raise DataMissingError(
-                f"{info(name).title} has not been fetched yet ({path} is missing). Run: {fetch_command(name)}"
+                f"{entry.title} has not been fetched yet ({path} is missing). Run: {fetch_command(name)}"
             )
         try:
             array = np.load(path, allow_pickle=False)
         except (OSError, ValueError, EOFError) as error:
             raise DataCorruptError(
-                f"{path} is damaged ({error}). Re-fetch it with: {fetch_command(name)}"
+                f"{path} is damaged ({error}). {repair_hint(name)}"
             ) from error
-        arrays[part] = _verify(name, part, array, info(name).sha256, str(path))
+        arrays[part] = _verify(name, part, array, entry.sha256, str(path))
     return arrays
 
 
@@ -162,12 +187,18 @@ def _load_small(name: str) -> dict:
 
 
 def load(name: str, subset: str | None = None) -> Dataset:
-    """The verified dataset: subset "full" (60000/10000), "small" (1000/200) or None for config.subset()."""
+    """The verified dataset: subset "full" (60000/10000), "small" (1000/200) or None for config.subset().
+
+    A user dataset is small already: both subsets are the whole of it.
+    """
     entry = info(name)
     subset = subset or config.subset()
     if subset not in config.SUBSETS:
         raise ValueError(f"Unknown subset {subset!r}: choose one of {', '.join(config.SUBSETS)}.")
-    arrays = _load_full(name) if subset == "full" else _load_small(name)
+    arrays = _load_full(name) if subset == "full" or entry.custom else _load_small(name)
+    if max(int(arrays["y_train"].max()), int(arrays["y_test"].max())) >= len(entry.class_names):
+        raise DataCorruptError(f"{entry.title} has labels beyond its {len(entry.class_names)} class names. "
+                               f"{repair_hint(name)}")
     return Dataset(name=entry.name, title=entry.title, class_names=entry.class_names, subset=subset, **arrays)
 
 
@@ -198,6 +229,9 @@ def fetch(name: str, progress=None) -> Path:
     progress(done, total, message) is called as sources are tried and bytes arrive (total 0 = unknown).
     """
     entry = info(name)
+    if entry.custom:  # nothing to download: verify what is stored
+        _load_full(name)
+        return dataset_dir(name)
     try:
         _load_full(name)
         return dataset_dir(name)
@@ -222,3 +256,90 @@ def fetch(name: str, progress=None) -> Path:
             progress(1, 1, f"{entry.title} verified from the {label}")
         return dataset_dir(name)
     raise DataMissingError(f"Could not fetch {entry.title} from any source: " + "; ".join(failures))
+
+
+## The user's own datasets
+
+
+def custom_dir() -> Path:
+    """Folder holding one sub-folder per user dataset."""
+    return config.data_dir() / "custom"
+
+
+def custom_names() -> list[str]:
+    """Names of the stored user datasets, sorted, readable or not (a damaged one can still be removed)."""
+    if not custom_dir().is_dir():
+        return []
+    return sorted(folder.name for folder in custom_dir().iterdir()
+                  if NAME_PATTERN.fullmatch(folder.name) and folder.is_dir())
+
+
+def _readable(name: str) -> bool:
+    try:
+        info(name)
+    except (ValueError, DataCorruptError):
+        return False
+    return True
+
+
+def check_new_name(name) -> str:
+    """name if a new user dataset may take it; ValueError with one sentence saying why not otherwise."""
+    return dataset_checks.check_new_name(name, builtin=REGISTRY, existing=custom_names())
+
+
+def add(name: str, arrays: dict, class_names, title: str | None = None, source: str = "", notes=()) -> DatasetInfo:
+    """Store a user dataset (checked, with its checksums) and return its entry; ValueError for bad input.
+
+    arrays: x_train (N, 28, 28) uint8 0–255, y_train (N,) integers 0..classes-1, x_test, y_test the same.
+    """
+    name = check_new_name(name)
+    class_names = dataset_checks.check_class_names(class_names)
+    arrays = dataset_checks.check_arrays(arrays, len(class_names))
+    dataset_checks.check_class_sizes(class_names, arrays["y_train"], arrays["y_test"])
+    meta = {"format": 1, "name": name, "title": names.clean(title or name, 60, "A dataset title"),
+            "class_names": list(class_names), "sha256": {part: checksum(arrays[part]) for part in PARTS},
+            "source": str(source), "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "notes": [str(note) for note in notes]}
+    custom_dir().mkdir(parents=True, exist_ok=True)
+    # Written in a hidden folder and renamed into place: a dataset is there whole or not at all.
+    temporary = Path(tempfile.mkdtemp(dir=custom_dir(), prefix=f".adding-{name}-"))
+    try:
+        for part in PARTS:
+            _save_atomically(temporary / f"{part}.npy", arrays[part])
+        (temporary / META_FILE).write_text(json.dumps(meta, indent=1, ensure_ascii=False), encoding="utf-8")
+        os.chmod(temporary, 0o755)
+        try:
+            os.rename(temporary, custom_dir() / name)
+        except OSError as error:  # another dataset of this name arrived meanwhile: a non-empty folder stays
+            raise ValueError(f"A dataset named {name!r} already exists; choose another name.") from error
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+    return info(name)
+
+
+def remove(name: str) -> None:
+    """Delete a user dataset (its models stay in the store); ValueError for a built-in or unknown name."""
+    for builtin in REGISTRY:
+        if isinstance(name, str) and dataset_checks.name_key(name) == dataset_checks.name_key(builtin):
+            raise ValueError(f"{builtin} is built in and cannot be removed; only your own datasets can.")
+    if name not in custom_names():
+        raise ValueError(f"There is no dataset of your own named {name!r}; "
+                         "python -m mnistlib dataset list shows them.")
+    # Renamed away first, so no reader ever sees half a dataset.
+    doomed = custom_dir() / f".removing-{name}-{secrets.token_hex(4)}"
+    os.rename(custom_dir() / name, doomed)
+    shutil.rmtree(doomed)
+
+
+def _read_meta(name: str) -> DatasetInfo:
+    """The entry of a user dataset from its JSON; DataCorruptError naming the file when it cannot be used."""
+    path = custom_dir() / name / META_FILE
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        class_names = dataset_checks.check_class_names(meta["class_names"])
+        sha256 = {part: str(meta["sha256"][part]) for part in PARTS}
+        return DatasetInfo(name=name, title=str(meta["title"]), subject="your own images", class_names=class_names,
+                           sha256=sha256, small_sha256=sha256, custom=True, source=str(meta.get("source", "")),
+                           created=str(meta.get("created", "")), notes=tuple(map(str, meta.get("notes", ()))))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise DataCorruptError(f"{path} cannot be read ({error}). {repair_hint(name)}") from error

@@ -5,21 +5,27 @@ import io
 
 import numpy as np
 
-NUM_CLASSES = 10
+NUM_CLASSES = 10  # MNIST and Fashion-MNIST; other datasets pass num_classes = len(class_names)
 
 
-def check_probabilities(probabilities: np.ndarray) -> np.ndarray:
-    """probabilities (M, 10) float, finite, rows summing to 1 (±1e-3); ValueError otherwise."""
+def infer_num_classes(*label_arrays) -> int:
+    """The class count implied by integer labels: the largest label + 1 (pass num_classes when it is known)."""
+    largest = [int(np.max(labels)) for labels in label_arrays if np.size(labels)]
+    return max(largest, default=0) + 1
+
+
+def check_probabilities(probabilities: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:
+    """probabilities (M, num_classes) float, finite, rows summing to 1 (±1e-3); ValueError otherwise."""
     probabilities = np.asarray(probabilities)
-    if probabilities.ndim != 2 or probabilities.shape[1] != NUM_CLASSES:
-        raise ValueError(f"Expected probabilities of shape (M, 10), got {probabilities.shape}.")
+    if probabilities.ndim != 2 or probabilities.shape[1] != num_classes:
+        raise ValueError(f"Expected probabilities of shape (M, {num_classes}), got {probabilities.shape}.")
     if not np.isfinite(probabilities).all() or not np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-3):
         raise ValueError("Each row of probabilities must be finite and sum to 1.")
     return probabilities
 
 
 def predicted_labels(probabilities: np.ndarray) -> np.ndarray:
-    """The predicted class of each image: np.argmax of its row; (M, 10) -> (M,) int64."""
+    """The predicted class of each image: np.argmax of its row; (M, classes) -> (M,) int64."""
     return np.argmax(probabilities, axis=1)
 
 
@@ -28,8 +34,12 @@ def accuracy(labels: np.ndarray, predicted: np.ndarray) -> float:
     return float(np.mean(np.asarray(labels) == np.asarray(predicted))) if len(labels) else 0.0
 
 
-def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:
-    """Counts (num_classes, num_classes) int64: row = true class, column = predicted class."""
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, num_classes: int | None = None) -> np.ndarray:
+    """Counts (num_classes, num_classes) int64: row = true class, column = predicted class.
+
+    num_classes None: the largest label or prediction + 1; pass len(class_names) when some class may be absent.
+    """
+    num_classes = num_classes or infer_num_classes(labels, predicted)
     flat = np.asarray(labels, np.int64) * num_classes + np.asarray(predicted, np.int64)
     return np.bincount(flat, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
 
@@ -40,9 +50,10 @@ def normalize_rows(matrix: np.ndarray) -> np.ndarray:
     return np.divide(matrix, totals, out=np.zeros(matrix.shape, np.float64), where=totals > 0)
 
 
-def per_class_metrics(labels, predicted, num_classes: int = NUM_CLASSES) -> dict:
+def per_class_metrics(labels, predicted, num_classes: int | None = None) -> dict:
     """precision, recall and accuracy (= recall: right answers among the class's images) and support, per class."""
     matrix = confusion_matrix(labels, predicted, num_classes)
+    num_classes = len(matrix)
     right = np.diag(matrix).astype(np.float64)
     predicted_totals, support = matrix.sum(axis=0), matrix.sum(axis=1)
     precision = np.divide(right, predicted_totals, out=np.zeros(num_classes), where=predicted_totals > 0)
@@ -50,9 +61,9 @@ def per_class_metrics(labels, predicted, num_classes: int = NUM_CLASSES) -> dict
     return {"precision": precision, "recall": recall, "accuracy": recall, "support": support}
 
 
-def most_confused(labels, predicted, top: int = 10) -> list[tuple[int, int, int]]:
+def most_confused(labels, predicted, top: int = 10, num_classes: int | None = None) -> list[tuple[int, int, int]]:
     """The most frequent mistakes as (true, predicted, count), largest count first (ties by class)."""
-    matrix = confusion_matrix(labels, predicted)
+    matrix = confusion_matrix(labels, predicted, num_classes)
     np.fill_diagonal(matrix, 0)
     true_classes, predicted_classes = np.nonzero(matrix)
     counts = matrix[true_classes, predicted_classes]
@@ -79,8 +90,9 @@ def indices_for_cell(labels, predicted, true_class: int, predicted_class: int) -
 
 
 def per_epoch_confusion(labels: np.ndarray, probabilities_per_epoch: np.ndarray) -> np.ndarray:
-    """Confusion matrices after each epoch: (epochs, M, 10) -> (epochs, 10, 10) int64."""
-    return np.stack([confusion_matrix(labels, predicted_labels(p)) for p in probabilities_per_epoch])
+    """Confusion matrices after each epoch: (epochs, M, classes) -> (epochs, classes, classes) int64."""
+    num_classes = np.shape(probabilities_per_epoch)[2]
+    return np.stack([confusion_matrix(labels, predicted_labels(p), num_classes) for p in probabilities_per_epoch])
 
 
 def first_layer_templates(kernel: np.ndarray) -> np.ndarray:
@@ -91,16 +103,17 @@ def first_layer_templates(kernel: np.ndarray) -> np.ndarray:
     return kernel.T.reshape(-1, 28, 28)
 
 
-def class_means(images: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """The average image of each class: images (N, 28, 28) uint8 -> (10, 28, 28) float32 in 0–255."""
+def class_means(images: np.ndarray, labels: np.ndarray, num_classes: int | None = None) -> np.ndarray:
+    """The average image of each class: images (N, 28, 28) uint8 -> (classes, 28, 28) float32 in 0–255."""
+    num_classes = num_classes or infer_num_classes(labels)
     means = [images[labels == label].mean(axis=0, dtype=np.float64) if np.any(labels == label)
-             else np.zeros(images.shape[1:]) for label in range(NUM_CLASSES)]
+             else np.zeros(images.shape[1:]) for label in range(num_classes)]
     return np.stack(means).astype(np.float32)
 
 
-def class_counts(labels: np.ndarray) -> np.ndarray:
-    """How many images each class has; (10,) int64."""
-    return np.bincount(np.asarray(labels, np.int64), minlength=NUM_CLASSES)
+def class_counts(labels: np.ndarray, num_classes: int | None = None) -> np.ndarray:
+    """How many images each class has; (classes,) int64 (num_classes None: the largest label + 1)."""
+    return np.bincount(np.asarray(labels, np.int64), minlength=num_classes or infer_num_classes(labels))
 
 
 def predictions_csv(labels: np.ndarray, probabilities: np.ndarray, class_names) -> str:

@@ -7,7 +7,8 @@ import numpy as np
 ARCHITECTURES = ("dense", "cnn")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 IMAGE_SHAPE = (28, 28)
-NUM_CLASSES = 10
+NUM_CLASSES = 10  # MNIST and Fashion-MNIST; a user dataset has len(class_names) classes
+CLASS_RANGE = (2, 20)  # the class counts a dataset may have
 # The CNN's convolution blocks: (filters, kernel size); each is followed by 2×2 max pooling.
 CNN_BLOCKS = ((32, 3), (64, 3))
 # Dropout when none is given: none for the seed's Dense network; 0.25 for the CNN (after its convolutions
@@ -21,7 +22,7 @@ class ModelSpec:
 
     architecture: str = "dense"  # "dense": Flatten → Dense…; "cnn": two Conv+MaxPool blocks → Dense…
     hidden_units: int = 128  # units in each hidden Dense layer
-    hidden_layers: int = 1  # hidden Dense layers before the 10-unit softmax output
+    hidden_layers: int = 1  # hidden Dense layers before the softmax output (one unit per class)
     dropout: float | None = None  # fraction of outputs zeroed while training; None: DEFAULT_DROPOUT
     optimizer: str = "adam"  # "adam", "sgd" or "rmsprop"
     learning_rate: float = 0.001  # Keras's default for adam
@@ -88,11 +89,20 @@ def _is_number(value) -> bool:
 ## Build the Keras model
 
 
-def build(spec: ModelSpec = ModelSpec()):
-    """The compiled Keras model for spec; input (batch, 28, 28) float32 in [0, 1], output 10 probabilities."""
+def check_num_classes(num_classes) -> int:
+    """num_classes if it is a whole number from 2 to 20; ValueError otherwise."""
+    low, high = CLASS_RANGE
+    if not _is_int(num_classes) or not low <= num_classes <= high:
+        raise ValueError(f"A model needs from {low} to {high} classes, not {num_classes!r}.")
+    return num_classes
+
+
+def build(spec: ModelSpec = ModelSpec(), num_classes: int = NUM_CLASSES):
+    """The compiled Keras model for spec; input (batch, 28, 28) float32 in [0, 1], output num_classes probabilities."""
     import keras
     from keras import layers
 
+    check_num_classes(num_classes)
     keras.utils.set_random_seed(spec.seed)
     stack = [layers.Input(shape=IMAGE_SHAPE)]
     if spec.architecture == "cnn":
@@ -106,7 +116,7 @@ def build(spec: ModelSpec = ModelSpec()):
         stack.append(layers.Dense(spec.hidden_units, activation="relu"))
         if spec.dropout:
             stack.append(layers.Dropout(spec.dropout))
-    stack.append(layers.Dense(NUM_CLASSES, activation="softmax"))
+    stack.append(layers.Dense(num_classes, activation="softmax"))
     model = keras.Sequential(stack)
     optimizer = keras.optimizers.get({"class_name": spec.optimizer, "config": {"learning_rate": spec.learning_rate}})
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -126,8 +136,9 @@ class LayerRow:
     parameters: int
 
 
-def summary(spec: ModelSpec) -> list[LayerRow]:
+def summary(spec: ModelSpec, num_classes: int = NUM_CLASSES) -> list[LayerRow]:
     """Layers, output shapes (without the batch axis) and parameter counts, as Keras reports them."""
+    check_num_classes(num_classes)
     rows = []
     height, width = IMAGE_SHAPE
     if spec.architecture == "cnn":
@@ -151,17 +162,17 @@ def summary(spec: ModelSpec) -> list[LayerRow]:
         if spec.dropout:
             rows.append(LayerRow(f"dropout_{layer}", "Dropout", (spec.hidden_units,), 0))
         inputs = spec.hidden_units
-    rows.append(LayerRow("output", "Dense", (NUM_CLASSES,), (inputs + 1) * NUM_CLASSES))
+    rows.append(LayerRow("output", "Dense", (num_classes,), (inputs + 1) * num_classes))
     return rows
 
 
-def count_parameters(spec: ModelSpec) -> int:
+def count_parameters(spec: ModelSpec, num_classes: int = NUM_CLASSES) -> int:
     """Total learned numbers (weights and biases) of the model."""
-    return sum(row.parameters for row in summary(spec))
+    return sum(row.parameters for row in summary(spec, num_classes))
 
 
 def predict_images(model, images) -> np.ndarray:
-    """Probabilities (N, 10) float32 for images (N, 28, 28) uint8 0–255, scaled like the training data."""
+    """Probabilities (N, classes) float32 for images (N, 28, 28) uint8 0–255, scaled like the training data."""
     inputs = np.asarray(images, dtype=np.float32) / 255.0
     # Calling the model directly is much faster than model.predict for a handful of images.
     return np.asarray(model(inputs, training=False), dtype=np.float32)

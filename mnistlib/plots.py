@@ -30,22 +30,23 @@ def _plot_image(axes, image, probabilities, true_label, class_names):
 
 
 def _plot_value_array(axes, probabilities, true_label, class_names, ticks=True):
-    bars = axes.bar(range(10), probabilities, color=OTHER)
+    classes = len(probabilities)
+    bars = axes.bar(range(classes), probabilities, color=OTHER)
     axes.set_ylim([0, 1])
     bars[int(np.argmax(probabilities))].set_color(WRONG)
     bars[true_label].set_color(RIGHT)
-    axes.set_xticks(range(10), class_names if ticks else [""] * 10, rotation=90 if ticks and
+    axes.set_xticks(range(classes), class_names if ticks else [""] * classes, rotation=90 if ticks and
                     max(len(name) for name in class_names) > 2 else 0, fontsize=8)
     axes.set_yticks([0, 0.5, 1] if ticks else [])
     return bars
 
 
 def prediction_figure(image, probabilities, true_label: int, class_names) -> Figure:
-    """The image titled "predicted (confidence %) (true)", blue if right, red if wrong, beside its 10 bars.
+    """The image titled "predicted (confidence %) (true)", blue if right, red if wrong, beside one bar per class.
 
-    image (28, 28) uint8; probabilities (10,) float summing to 1.
+    image (28, 28) uint8; probabilities (classes,) float summing to 1.
     """
-    figure = Figure(figsize=(6.4, 3.2), layout="constrained")
+    figure = Figure(figsize=(6.4 + 0.2 * max(0, len(probabilities) - 10), 3.2), layout="constrained")
     left, right = figure.subplots(1, 2)
     _plot_image(left, image, probabilities, int(true_label), class_names)
     _plot_value_array(right, probabilities, int(true_label), class_names)
@@ -101,13 +102,16 @@ def templates_grid(templates, columns: int = 8, titles=None) -> Figure:
     return figure
 
 
-def class_means_grid(means, class_names) -> Figure:
-    """The average image of each class (10, 28, 28) in one row, white ink on black (0–255)."""
-    figure = Figure(figsize=(1.5 * len(means), 1.9), layout="constrained")
-    for axes, image, title in zip(figure.subplots(1, len(means), squeeze=False)[0], means, class_names, strict=True):
-        axes.imshow(image, cmap="gray", vmin=0, vmax=255)
-        axes.set_title(title, fontsize=9)
+def class_means_grid(means, class_names, columns: int = 10) -> Figure:
+    """The average image of each class (classes, 28, 28) in rows of up to columns, white ink on black (0–255)."""
+    columns = min(columns, len(means))
+    rows = int(np.ceil(len(means) / columns))
+    figure = Figure(figsize=(1.5 * columns, 1.9 * rows), layout="constrained")
+    for index, axes in enumerate(figure.subplots(rows, columns, squeeze=False).flat):
         axes.axis("off")
+        if index < len(means):
+            axes.imshow(means[index], cmap="gray", vmin=0, vmax=255)
+            axes.set_title(class_names[index], fontsize=9)
     return figure
 
 
@@ -122,16 +126,16 @@ def figure_png(figure: Figure, dpi: int = 120) -> bytes:
 
 
 def probability_bar(probabilities, class_names, true_label=None, title=None, height: int = 300) -> go.Figure:
-    """Bars of the 10 probabilities; hover shows class and probability; predicted red, true blue."""
+    """Bars of the probabilities (one per class); hover shows class and probability; predicted red, true blue."""
     probabilities = np.asarray(probabilities, dtype=float)
     predicted = int(np.argmax(probabilities))
-    colours = [OTHER] * 10
+    colours = [OTHER] * len(probabilities)
     colours[predicted] = WRONG
     if true_label is not None:
         colours[int(true_label)] = RIGHT
     legend = "red: predicted · blue: true label" + (" (blue when they agree)" if true_label is not None else "")
     return go.Figure(
-        data=[go.Bar(x=list(class_names), y=probabilities, marker_color=colours, customdata=np.arange(10),
+        data=[go.Bar(x=list(class_names), y=probabilities, marker_color=colours, customdata=np.arange(len(probabilities)),
                      hovertemplate="%{x}: %{y:.3f}<extra></extra>", textposition="outside",
                      text=[f"{p:.0%}" if p >= 0.01 else "" for p in probabilities])],
         layout=dict(title=title, height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
@@ -143,7 +147,7 @@ def probability_bar(probabilities, class_names, true_label=None, title=None, hei
 
 
 def confusion_heatmap(matrix, class_names, normalized: bool = False) -> go.Figure:
-    """Confusion matrix (10, 10) as a clickable heatmap: rows true, columns predicted; diagonal outlined."""
+    """Confusion matrix (classes, classes) as a clickable heatmap: rows true, columns predicted; diagonal outlined."""
     counts = np.asarray(matrix)
     fractions = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     values = fractions if normalized else counts
@@ -154,6 +158,9 @@ def confusion_heatmap(matrix, class_names, normalized: bool = False) -> go.Figur
              for j in range(len(class_names))] for i in range(len(class_names))]
     names = list(class_names)
     rows, columns = np.indices(counts.shape)
+    # Ten classes fit the page's 520 px; more classes get a taller figure and smaller click targets.
+    height = 520 + 20 * max(0, len(names) - 10)
+    marker_size = min(30, int(0.85 * (height - 100) / len(names)))
     # Built in one constructor call: Plotly validates every add_shape/add_annotation call separately (~2 ms each).
     return go.Figure(
         data=[
@@ -161,13 +168,13 @@ def confusion_heatmap(matrix, class_names, normalized: bool = False) -> go.Figur
                        xgap=1, ygap=1, colorbar=dict(title="mistakes"), hoverinfo="skip"),
             # Heatmap cells cannot be selected by a click in Streamlit; an invisible marker on each cell can.
             go.Scatter(x=[names[c] for c in columns.ravel()], y=[names[r] for r in rows.ravel()], mode="markers",
-                       marker=dict(symbol="square", size=30, color="rgba(0,0,0,0)"), showlegend=False,
+                       marker=dict(symbol="square", size=marker_size, color="rgba(0,0,0,0)"), showlegend=False,
                        customdata=np.stack([counts.ravel(), fractions.ravel()], axis=1),
                        hovertemplate="true %{y} → predicted %{x}: %{customdata[0]} (%{customdata[1]:.1%})"
                                      "<extra></extra>"),
         ],
         layout=dict(
-            height=520, margin=dict(l=10, r=10, t=30, b=10), clickmode="event+select",
+            height=height, margin=dict(l=10, r=10, t=30, b=10), clickmode="event+select",
             xaxis=dict(title="predicted", type="category", side="top", tickangle=-30),
             yaxis=dict(title="true", type="category", autorange="reversed"),
             # Right answers: green squares with their counts (the colour scale is left to the mistakes).
