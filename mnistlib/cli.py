@@ -20,7 +20,7 @@ def progress_bar(done: int, total: int, message: str) -> None:
 
 
 def command_fetch(arguments) -> int:
-    names = [arguments.dataset] if arguments.dataset else datasets.available()
+    names = [arguments.dataset] if arguments.dataset else list(datasets.REGISTRY)
     for name in names:
         folder = datasets.fetch(name, progress=progress_bar)
         print(f"{datasets.info(name).title}: verified in {folder}")
@@ -41,11 +41,39 @@ def command_info(arguments) -> int:
 
 
 def command_make_subset(arguments) -> int:
-    names = [arguments.dataset] if arguments.dataset else datasets.available()
+    names = [arguments.dataset] if arguments.dataset else list(datasets.REGISTRY)
     from mnistlib import subset
 
     for name in names:
         print(name, subset.write_small(name))
+    return 0
+
+
+def command_dataset_add(arguments) -> int:
+    from mnistlib import importing
+
+    entry = importing.import_file(arguments.path, arguments.name, title=arguments.title,
+                                  test_fraction=arguments.test_fraction, progress=progress_bar)
+    print(f"Added {entry.title} ({entry.name}): classes {', '.join(entry.class_names)}")
+    for note in entry.notes:
+        print(f"  {note}")
+    print(f"Train a model on it: python -m mnistlib train --dataset {entry.name}")
+    return 0
+
+
+def command_dataset_list(arguments) -> int:
+    for name in datasets.available():
+        entry = datasets.info(name)
+        kind = f"yours, from {entry.source}" if entry.custom else "built in"
+        print(f"{name:<16} {entry.title} — {len(entry.class_names)} classes ({kind})")
+    for name in sorted(set(datasets.custom_names()) - set(datasets.available())):
+        print(f"{name:<16} (cannot be read: remove it with python -m mnistlib dataset remove {name})")
+    return 0
+
+
+def command_dataset_remove(arguments) -> int:
+    datasets.remove(arguments.name)
+    print(f"Removed the dataset {arguments.name}; models trained on it stay in the model store.")
     return 0
 
 
@@ -60,8 +88,13 @@ def command_train(arguments) -> int:
     )
     request = TrainRequest(dataset=arguments.dataset, spec=spec, epochs=arguments.epochs,
                            subset=arguments.subset, name=arguments.name)
-    job = get_trainer().submit(request)
-    print(f"Training {datasets.info(arguments.dataset).title}: {spec.describe()}, {arguments.epochs} epochs")
+    job = get_trainer().submit(request, owner=_owner(arguments.student))
+    if job.snapshot().reused:
+        print(f"Already trained exactly this (model {job.snapshot().model_id}): the same data, settings and seed give "
+              "the same model, so it was not trained again. Use another --seed for a different run.")
+    else:
+        print(f"Training {datasets.info(arguments.dataset).title}: {spec.describe()}, {arguments.epochs} epochs, "
+              f"on {get_trainer().backend.description}")
     try:
         state = _follow(job)
     except KeyboardInterrupt:
@@ -76,6 +109,17 @@ def command_train(arguments) -> int:
     print(f"test accuracy {state.test_accuracy:.2%}, test loss {state.test_loss:.4f}")
     print(f"model id {state.model_id} ({state.status}, {len(state.history)} epochs)")
     return 0
+
+
+def _owner(student: str | None):
+    """Whose list the model goes to: --student NAME (the CLI runs on the server, so it is trusted), else the
+    teacher's."""
+    from mnistlib import names, store
+
+    if student is None:
+        return store.TEACHER
+    display = names.clean(student, 40, "--student")
+    return store.Actor(names.key(display), display)
 
 
 def _follow(job):
@@ -108,7 +152,14 @@ def command_models(arguments) -> int:
             print(f"{entry.id}  (cannot be read: {entry.message})")
         else:
             print(f"{entry.id}  {entry.dataset:<13} {entry.epochs_run:>3} epochs  "
-                  f"test accuracy {entry.test_accuracy:6.2%}  {entry.name}")
+                  f"test accuracy {entry.test_accuracy:6.2%}  {entry.name}  (trained by {entry.trained_by or '?'})")
+    return 0
+
+
+def command_reindex(arguments) -> int:
+    from mnistlib import store
+
+    print(f"The store's index lists {store.rebuild()} model(s), rebuilt from their folders.")
     return 0
 
 
@@ -126,13 +177,14 @@ def command_evaluate(arguments) -> int:
     probabilities = store.load_probabilities(card.id)[-1]
     predicted = evaluation.predicted_labels(probabilities)
     print(f"{card.name}: test accuracy {evaluation.accuracy(data.y_test, predicted):.2%} on {len(predicted)} images")
-    metrics = evaluation.per_class_metrics(data.y_test, predicted)
+    metrics = evaluation.per_class_metrics(data.y_test, predicted, num_classes=len(data.class_names))
     print(f"  {'class':<12} {'precision':>9} {'recall':>7} {'support':>7}")
     for label, name in enumerate(data.class_names):
         print(f"  {name:<12} {metrics['precision'][label]:9.3f} {metrics['recall'][label]:7.3f} "
               f"{metrics['support'][label]:7d}")
     print("Most confused (true -> predicted: count):")
-    for true, guess, count in evaluation.most_confused(data.y_test, predicted, top=5):
+    for true, guess, count in evaluation.most_confused(data.y_test, predicted, top=5,
+                                                       num_classes=len(data.class_names)):
         print(f"  {data.class_names[true]} -> {data.class_names[guess]}: {count}")
     return 0
 
@@ -156,12 +208,22 @@ def command_predict(arguments) -> int:
     return 0
 
 
+def command_export(arguments) -> int:
+    from mnistlib import export
+
+    paths = export.export(arguments.model_id, arguments.folder)
+    folder = paths[0].parent
+    print(f"Exported model {arguments.model_id} to {folder}: {', '.join(path.name for path in paths)}")
+    print(f"Train it again with plain Keras: cd {folder} && python train.py")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mnistlib", description="MNIST Lab's model library.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     fetch = commands.add_parser("fetch", help="download and verify the datasets")
-    fetch.add_argument("--dataset", choices=datasets.available())
+    fetch.add_argument("--dataset", choices=list(datasets.REGISTRY))
     fetch.set_defaults(run=command_fetch)
 
     info = commands.add_parser("info", help="shapes of the training and test sets")
@@ -186,7 +248,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=defaults.seed)
     train.add_argument("--subset", choices=("full", "small"))
     train.add_argument("--name")
+    train.add_argument("--student", help="whose list the model goes to (default: the teacher's)")
     train.set_defaults(run=command_train)
+
+    reindex = commands.add_parser("reindex", help="rebuild the model store's index from its folders")
+    reindex.set_defaults(run=command_reindex)
 
     listing = commands.add_parser("models", help="list stored models, newest first")
     listing.add_argument("--dataset", choices=datasets.available())
@@ -196,13 +262,32 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("model_id")
     evaluate.set_defaults(run=command_evaluate)
 
-    predict = commands.add_parser("predict", help="the 10 probabilities of one test image and their argmax")
+    predict = commands.add_parser("predict", help="the probabilities of one test image and their argmax")
     predict.add_argument("model_id")
     predict.add_argument("--index", type=int, default=0)
     predict.set_defaults(run=command_predict)
 
+    export = commands.add_parser("export", help="write a model's .keras file and a plain-Keras train.py into a folder")
+    export.add_argument("model_id")
+    export.add_argument("folder", help="a new or empty folder (it is created)")
+    export.set_defaults(run=command_export)
+
+    dataset = commands.add_parser("dataset", help="add, list or remove datasets of your own images")
+    dataset_commands = dataset.add_subparsers(dest="dataset_command", required=True)
+    add = dataset_commands.add_parser("add", help="a .zip of one folder per class, or an .npz, as a new dataset")
+    add.add_argument("path", help="a .zip of class folders (optionally inside train/ and test/) or an .npz file")
+    add.add_argument("--name", required=True, help="lower-case letters, digits, - and _ (e.g. my_digits)")
+    add.add_argument("--title", help="the name shown in the app (default: the name)")
+    add.add_argument("--test-fraction", type=float, default=0.2,
+                     help="the share of each class kept for testing when the zip has no test/ folder (0.05 to 0.5)")
+    add.set_defaults(run=command_dataset_add)
+    dataset_commands.add_parser("list", help="the datasets, built in and yours").set_defaults(run=command_dataset_list)
+    remove = dataset_commands.add_parser("remove", help="delete one of your datasets (its models stay)")
+    remove.add_argument("name")
+    remove.set_defaults(run=command_dataset_remove)
+
     make_subset = commands.add_parser("make-subset", help="rebuild the committed small subset")
-    make_subset.add_argument("--dataset", choices=datasets.available())
+    make_subset.add_argument("--dataset", choices=list(datasets.REGISTRY))
     make_subset.set_defaults(run=command_make_subset)
     return parser
 
