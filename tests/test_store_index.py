@@ -36,7 +36,7 @@ def test_entries_list_the_viewers_models_first_under_their_own_names(models_dir)
     assert [entry.name for entry in listed] == ["Ada's copy", "mine", "theirs"]
     assert [entry.mine for entry in listed] == [True, True, False]
     assert {entry.id for entry in store.entries("mnist", viewer="ada", scope="mine")} == {mine.id, shared.id}
-    assert [entry.id for entry in store.entries(viewer="ada", scope="owner:bob")] == [shared.id, theirs.id]
+    assert [entry.id for entry in store.entries(viewer="ada", scope="owner:bob")] == [theirs.id, shared.id]  # newest first
     assert listed[0].owners == 2 and listed[0].parameters == 42 and listed[0].val_accuracy == 0.9
     assert store.entries("fashion_mnist", viewer="ada") == []
 

@@ -13,22 +13,24 @@ import os
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from mnistlib.store import folders
 
 INDEX_FILE = "index.sqlite"
-SCHEMA_VERSION = 1  # raise when the tables change: an older index is then rebuilt from the folders
+SCHEMA_VERSION = 3  # raise when the tables change: an older index is then rebuilt from the folders
 FULL_CHECK_SECONDS = 30.0
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS models (
     id TEXT PRIMARY KEY, name TEXT, dataset TEXT, subset TEXT, trained_by TEXT, created TEXT, request_key TEXT,
     architecture TEXT, settings TEXT, epochs_run INTEGER, epochs_requested INTEGER, parameters INTEGER,
-    training_seconds REAL, val_accuracy REAL, test_accuracy REAL, test_loss REAL, card TEXT);
-CREATE INDEX IF NOT EXISTS models_by_dataset ON models (dataset, created);
+    training_seconds REAL, val_accuracy REAL, test_accuracy REAL, test_loss REAL, card TEXT,
+    owner_count INTEGER DEFAULT 0, first_name TEXT);
+CREATE INDEX IF NOT EXISTS models_by_dataset ON models (dataset, created, id);
 CREATE INDEX IF NOT EXISTS models_by_request ON models (request_key);
+CREATE INDEX IF NOT EXISTS models_by_created ON models (created, id);
 CREATE TABLE IF NOT EXISTS owners (
     model_id TEXT, key TEXT, display TEXT, name TEXT, added TEXT, PRIMARY KEY (model_id, key));
 CREATE INDEX IF NOT EXISTS owners_by_key ON owners (key);
@@ -44,8 +46,7 @@ _lock = threading.RLock()
 _connections: dict[str, tuple[sqlite3.Connection, tuple]] = {}
 
 
-@dataclass(frozen=True)
-class ModelEntry:
+class ModelEntry(NamedTuple):
     """One stored model as the index lists it (no history): what pickers and the class board show."""
 
     id: str
@@ -231,7 +232,7 @@ def _write_rows(connection, card: folders.ModelCard, owners: list) -> None:
     except (ValueError, TypeError):
         settings = json.dumps(card.spec)
     connection.execute(
-        "INSERT OR REPLACE INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL)",
         (card.id, card.name, card.dataset, card.subset, card.trained_by, card.created, card.request_key,
          card.spec.get("architecture", "dense"), settings, card.epochs_run, card.epochs_requested or card.epochs_run,
          _parameters(card), card.training_seconds, card.val_accuracy, card.test_accuracy, card.test_loss,
@@ -244,6 +245,9 @@ def _write_owner_rows(connection, model_id: str, owners: list) -> None:
     connection.execute("DELETE FROM owners WHERE model_id = ?", (model_id,))
     connection.executemany("INSERT INTO owners VALUES (?, ?, ?, ?, ?)",
                            [(model_id, owner.key, owner.display, owner.name, owner.added) for owner in owners])
+    # Kept on the model's row too, so listing thousands of models needs no per-row look-ups.
+    first = min(owners, key=lambda owner: owner.added).name if owners else None
+    connection.execute("UPDATE models SET owner_count = ?, first_name = ? WHERE id = ?", (len(owners), first, model_id))
 
 
 def _delete_rows(connection, model_id: str) -> None:
@@ -299,28 +303,29 @@ def rebuild() -> int:
 
 def entries(dataset: str | None = None, viewer: str = "", scope: str = "class") -> list[ModelEntry]:
     """Stored models, the viewer's own first, then newest first; scope "class" (all), "mine" (the viewer's)
-    or "owner:KEY" (one student's, e.g. the teacher's)."""
-    conditions, parameters = [], [viewer, viewer]
-    if dataset is not None:
-        conditions.append("m.dataset = ?")
-        parameters.append(dataset)
-    if scope == "mine":
-        conditions.append("EXISTS (SELECT 1 FROM owners o WHERE o.model_id = m.id AND o.key = ?)")
-        parameters.append(viewer)
-    elif scope.startswith("owner:"):
-        conditions.append("EXISTS (SELECT 1 FROM owners o WHERE o.model_id = m.id AND o.key = ?)")
-        parameters.append(scope.removeprefix("owner:"))
-    elif scope != "class":
+    or "owner:KEY" (one student's, e.g. the teacher's). Two queries that need no sorting (indexes on the
+    owner and on the creation time), so 10,000 models list in milliseconds."""
+    if scope != "class" and scope != "mine" and not scope.startswith("owner:"):
         raise ValueError(f"Unknown scope {scope!r}.")
-    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-    columns = ", ".join(f"m.{column}" for column in ENTRY_COLUMNS if column != "name")
-    query = (f"SELECT COALESCE((SELECT o.name FROM owners o WHERE o.model_id = m.id AND o.key = ?), "
-             f"(SELECT o.name FROM owners o WHERE o.model_id = m.id ORDER BY o.added LIMIT 1), m.name), {columns}, "
-             f"(SELECT COUNT(*) FROM owners o WHERE o.model_id = m.id), "
-             f"EXISTS (SELECT 1 FROM owners o WHERE o.model_id = m.id AND o.key = ?) AS mine "
-             f"FROM models m {where} ORDER BY mine DESC, m.created DESC, m.id DESC")
-    rows = run(lambda connection: connection.execute(query, parameters).fetchall())
-    return [ModelEntry(row[1], row[0], *row[2:14], int(row[14]), bool(row[15])) for row in rows]
+    columns = ", ".join(f"m.{column}" for column in ENTRY_COLUMNS[2:])
+    in_dataset = "AND m.dataset = ?" if dataset is not None else ""
+    chosen = (dataset,) if dataset is not None else ()
+    owner = viewer if scope in ("class", "mine") else scope.removeprefix("owner:")
+
+    def work(connection):
+        owned = connection.execute(
+            f"SELECT m.id, v.name, {columns}, m.owner_count, v.key = ? FROM owners v JOIN models m ON m.id = v.model_id "
+            f"WHERE v.key = ? {in_dataset} ORDER BY m.created DESC, m.id DESC", (viewer, owner, *chosen)).fetchall()
+        if scope != "class":
+            return owned
+        others = connection.execute(
+            f"SELECT m.id, COALESCE(m.first_name, m.name), {columns}, m.owner_count, 0 FROM models m "
+            f"{'WHERE m.dataset = ?' if dataset is not None else ''} ORDER BY m.created DESC, m.id DESC",
+            chosen).fetchall()
+        mine = {row[0] for row in owned}
+        return owned + [row for row in others if row[0] not in mine]
+
+    return list(map(ModelEntry._make, run(work)))
 
 
 def broken(dataset: str | None = None) -> list[folders.BrokenModel]:

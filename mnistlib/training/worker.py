@@ -18,17 +18,22 @@ _datasets = {}  # (name, subset, checksum) -> Dataset, kept between jobs in this
 
 
 def warm_up() -> None:
-    """Import TensorFlow and run one tiny compiled training chunk, so a real job starts at once."""
+    """Import TensorFlow and compile the default model's training (the quick start's) for this process's data, so
+    a real job starts at full speed; tiny stand-in data when that dataset is not fetched here."""
     import numpy as np
 
-    from mnistlib import datasets, models
+    from mnistlib import config, datasets, models
     from mnistlib.training import loop
 
-    spec = models.ModelSpec(hidden_units=8, validation_split=0.0)
-    tiny = datasets.Dataset("warm-up", "warm-up", tuple("0123456789"), "small",
-                            np.zeros((64, 28, 28), np.uint8), np.zeros(64, np.uint8),
-                            np.zeros((8, 28, 28), np.uint8), np.zeros(8, np.uint8))
-    loop.train(models.build(spec), tiny, spec, 1, lambda *_: None, lambda *_: None, lambda: False)
+    spec = models.ModelSpec()
+    try:
+        data = dataset("mnist", config.subset())
+        train_size = len(loop.split_validation(data.x_train, data.y_train, spec.validation_split)[0][0])
+    except (datasets.DataMissingError, datasets.DataCorruptError):
+        train_size = 64 * spec.batch_size
+    fast = loop.compiled_for(models.build(spec), spec)
+    fast.precompile(train_size)
+    fast.model.predict(np.zeros((1000, 28, 28), np.float32), batch_size=1000, verbose=0)  # the final test predict
 
 
 def dataset(name: str, subset: str, arrays=None):
@@ -76,7 +81,7 @@ def _train(job_id, request: TrainRequest, emit, should_stop, where, arrays) -> e
         return events.failed(
             f"The loss became NaN (not a number): with learning rate {spec.learning_rate:g} the weights grew "
             "until the numbers overflowed. Lower the learning rate (try 0.001) and train again.")
-    history = result["history"]
+    model, history = result["model"], result["history"]
     kind = "Stopped" if result["stopped"] else "Finished"
     if not history:
         return events.Outcome(kind)

@@ -1,0 +1,49 @@
+"""The compiled training loop: a worker reuses compiled functions across jobs of one architecture, and the result
+is bit-identical to training a fresh model."""
+
+import numpy as np
+import pytest
+
+from mnistlib import datasets, models
+from mnistlib.training import loop
+
+
+def run(spec, epochs=2):
+    data = datasets.load("mnist", subset="small")
+    result = loop.train(models.build(spec), data, spec, epochs, lambda *_: None, lambda *_: None, lambda: False)
+    return result["history"], [weight.copy() for weight in result["model"].get_weights()], result
+
+
+@pytest.mark.parametrize("settings", [{}, {"dropout": 0.3, "optimizer": "rmsprop"}])
+def test_a_reused_compiled_model_trains_exactly_like_a_fresh_one(settings):
+    loop._compiled.clear()
+    run(models.ModelSpec(seed=1, learning_rate=0.003, **settings))  # compiles and leaves a trained model cached
+    reused_history, reused_weights, reused = run(models.ModelSpec(seed=2, **settings))
+    assert len(loop._compiled) == 1  # the second job reused the first one's compiled functions
+    loop._compiled.clear()
+    fresh_history, fresh_weights, _ = run(models.ModelSpec(seed=2, **settings))
+    assert reused_history == fresh_history
+    for reused_weight, fresh_weight in zip(reused_weights, fresh_weights, strict=True):
+        np.testing.assert_array_equal(reused_weight, fresh_weight)
+    assert float(reused["model"].optimizer.learning_rate) == pytest.approx(0.001)
+
+
+def test_precompiling_leaves_the_model_untouched():
+    loop._compiled.clear()
+    spec = models.ModelSpec(seed=3)
+    model = models.build(spec)
+    fast = loop.compiled_for(model, spec)
+    before = [variable.numpy().copy() for variable in (*fast.model.variables, *fast.model.optimizer.variables)]
+    fast.precompile(900)
+    after = [variable.numpy() for variable in (*fast.model.variables, *fast.model.optimizer.variables)]
+    for old, new in zip(before, after, strict=True):
+        np.testing.assert_array_equal(old, new)
+
+
+def test_the_cache_keeps_only_the_latest_architectures():
+    loop._compiled.clear()
+    for units in (8, 16, 32, 64, 128):
+        spec = models.ModelSpec(hidden_units=units)
+        loop.compiled_for(models.build(spec), spec)
+    assert len(loop._compiled) == loop.CACHED_ARCHITECTURES
+    assert [dict(key)["hidden_units"] for key in loop._compiled] == [16, 32, 64, 128]
