@@ -60,6 +60,13 @@ def test_a_short_training_streams_events_in_order_and_stores_the_model(trainer):
     assert card.trained_by == "Ada" and card.request_key == job.key and card.parameters == 101_770
     assert store.load_probabilities(state.model_id).shape == (4, 200, 10)
     assert [entry.id for entry in store.entries(viewer="ada", scope="mine")] == [state.model_id]
+    epochs, points = store.load_hidden_map(state.model_id)  # the hidden-space map, epoch by epoch
+    assert list(epochs) == [1, 2, 3, 4] and points.shape == (4, 200, 2)
+    from mnistlib import insight
+
+    model, data = store.load_model(state.model_id), datasets.load("mnist", subset="small")
+    expected = insight.project_2d(insight.hidden_activations(model, data.x_test))
+    np.testing.assert_allclose(points[-1], expected, atol=0.05 * np.abs(expected).max())
 
 
 def test_identical_requests_share_one_training_and_a_stored_one_opens_at_once(trainer):
@@ -179,3 +186,17 @@ def test_events_round_trip_through_plain_messages():
     assert events.from_message(events.to_message(progress)) == progress
     with pytest.raises(ValueError):
         events.from_message({"kind": "Exploit", "job": "x"})
+
+
+def test_the_learning_rate_finder_runs_as_a_job_with_progress_and_a_curve(trainer):
+    finder = training.TrainRequest("mnist", models.ModelSpec(seed=91), 1, subset="small", kind="find_learning_rate")
+    assert finder.key() != request(epochs=1, seed=91).key()
+    job = trainer.submit(finder, owner=ADA)
+    state = job.wait(120)
+    assert state.status == "finished" and state.model_id is None
+    from mnistlib import lr_finder
+
+    curve = lr_finder.Curve.from_dict(state.result)
+    assert len(state.rate_points) == len(curve.losses) > 10
+    assert np.all(np.diff(curve.learning_rates) > 0) and curve.learning_rates[0] == pytest.approx(1e-6)
+    assert 1e-6 <= lr_finder.suggest(curve.learning_rates, curve.smoothed_losses).learning_rate <= 1.0

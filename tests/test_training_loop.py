@@ -47,3 +47,14 @@ def test_the_cache_keeps_only_the_latest_architectures():
         loop.compiled_for(models.build(spec), spec)
     assert len(loop._compiled) == loop.CACHED_ARCHITECTURES
     assert [dict(key)["hidden_units"] for key in loop._compiled] == [16, 32, 64, 128]
+
+
+def test_the_hidden_map_keeps_every_kth_epoch_and_the_last_within_its_budget(monkeypatch):
+    monkeypatch.setattr(loop, "MAP_BUDGET_BYTES", 3 * 200 * 128 * 2)  # room for three epochs of 200 images
+    hidden_map = loop.HiddenMap(epochs=7, images=200, units=128)
+    rng = np.random.default_rng(0)
+    for epoch in range(1, 6):  # stopped after epoch 5 of 7
+        hidden_map.add(epoch, rng.random((200, 128)).astype(np.float16))
+    result = hidden_map.result()
+    assert hidden_map.stride == 3 and result["epochs"] == [3, 5]
+    assert result["points"].shape == (2, 200, 2) and result["points"].dtype == np.float16

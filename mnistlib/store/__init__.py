@@ -17,6 +17,7 @@ from mnistlib.store.folders import (
     ModelCard,
     ModelNotFoundError,
     Owner,
+    load_hidden_map,
     load_model,
     load_probabilities,
     model_bytes,
@@ -29,14 +30,15 @@ from mnistlib.store.ownership import TEACHER, Actor, PermissionDenied
 __all__ = [
     "MAX_NAME_LENGTH", "TEACHER", "Actor", "BrokenModel", "CorruptModelError", "ModelCard", "ModelEntry",
     "ModelNotFoundError", "Owner", "PermissionDenied", "delete", "entries", "find_trained", "generation",
-    "list_models", "load_card", "load_model", "load_probabilities", "model_bytes", "ownership", "rebuild", "save",
+    "list_models", "load_card", "load_hidden_map", "load_model", "load_probabilities", "model_bytes", "ownership", "rebuild", "save",
     "validate_id", "validate_name",
 ]
 
 
-def save(model, card_fields: dict, test_probabilities, owners=()) -> ModelCard:
+def save(model, card_fields: dict, test_probabilities, owners=(), hidden_map: dict | None = None) -> ModelCard:
     """Store a model (Keras model or .keras bytes) with its card and test probabilities (epochs, M, C) float16,
-    in the lists of owners (Actors; the first is who trained it), and index it."""
+    in the lists of owners (Actors; the first is who trained it), and index it; hidden_map: the test set's
+    hidden-space map per epoch, {"epochs": [...], "points": (epochs, M, 2)}."""
     owners = list(owners)
     name = folders.validate_name(card_fields["name"])
     card_fields = {**card_fields, "name": name}
@@ -44,7 +46,7 @@ def save(model, card_fields: dict, test_probabilities, owners=()) -> ModelCard:
         card_fields.setdefault("trained_by", owners[0].display)
     stamp = folders.now()
     owner_rows = [Owner(actor.key, actor.display, name, stamp) for actor in owners]
-    card = folders.save(model, card_fields, test_probabilities, owner_rows)
+    card = folders.save(model, card_fields, test_probabilities, owner_rows, hidden_map)
     index.record(card, owner_rows)
     return card
 

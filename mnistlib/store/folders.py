@@ -22,6 +22,7 @@ from mnistlib import config, names
 
 MODEL_FILE, CARD_FILE, PROBABILITIES_FILE, OWNERS_FILE = "model.keras", "card.json", "test_probabilities.npy", \
     "owners.json"
+HIDDEN_MAP_FILE = "hidden_map.npz"  # optional: models stored before it have none
 ID_PATTERN = re.compile(r"[0-9]{8}-[0-9]{6}-[0-9a-f]{6}")
 MAX_NAME_LENGTH = 80
 
@@ -161,9 +162,10 @@ def locked(model_id: str):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def save(model, card_fields: dict, test_probabilities: np.ndarray, owners: list[Owner]) -> ModelCard:
+def save(model, card_fields: dict, test_probabilities: np.ndarray, owners: list[Owner],
+         hidden_map: dict | None = None) -> ModelCard:
     """Store a model (a Keras model, or the bytes of a .keras file) with its card, owners and test probabilities
-    (epochs, M, C) float16, the last row being this model's."""
+    (epochs, M, C) float16, the last row being this model's; hidden_map {"epochs", "points" (E, M, 2)} optional."""
     from mnistlib import datasets
 
     store_root = root()
@@ -178,6 +180,9 @@ def save(model, card_fields: dict, test_probabilities: np.ndarray, owners: list[
         else:
             model.save(temporary / MODEL_FILE)
         np.save(temporary / PROBABILITIES_FILE, np.asarray(test_probabilities, dtype=np.float16), allow_pickle=False)
+        if hidden_map is not None:
+            np.savez(temporary / HIDDEN_MAP_FILE, epochs=np.asarray(hidden_map["epochs"], np.int32),
+                     points=np.asarray(hidden_map["points"], np.float16))
         write_json(temporary / CARD_FILE, card.to_dict())
         write_json(temporary / OWNERS_FILE, [asdict(owner) for owner in owners])
         os.chmod(temporary, 0o755)
@@ -238,6 +243,19 @@ def load_probabilities(model_id: str) -> np.ndarray:
         raise CorruptModelError(f"Model {model_id}: {PROBABILITIES_FILE} has shape {probabilities.shape}.")
     # Stored as float16 to stay small; renormalise so every row sums to 1 again.
     return probabilities / probabilities.sum(axis=2, keepdims=True)
+
+
+def load_hidden_map(model_id: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """(epochs (E,) int32, points (E, M, 2) float32): the test set in the hidden space after those epochs, on the
+    last epoch's principal axes; None for a model stored without it (or with a damaged one)."""
+    try:
+        with np.load(folder(model_id) / HIDDEN_MAP_FILE, allow_pickle=False) as saved:
+            epochs, points = saved["epochs"], saved["points"].astype(np.float32)
+    except (OSError, ValueError, KeyError, EOFError):
+        return None
+    if points.ndim != 3 or points.shape[0] != len(epochs) or points.shape[2] != 2:
+        return None
+    return epochs, points
 
 
 def model_bytes(model_id: str) -> bytes:

@@ -42,6 +42,19 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class RateProgress:
+    """One step of the learning-rate finder: the rate tried and the loss it gave (raw and smoothed)."""
+
+    job: str
+    step: int
+    steps: int
+    learning_rate: float
+    loss: float
+    smoothed_loss: float
+    elapsed: float
+
+
+@dataclass(frozen=True)
 class EpochEnd:
     """An epoch finished: its mean training figures and the validation figures (None without a validation set)."""
 
@@ -70,6 +83,7 @@ class Finished:
     test_loss: float | None = None
     test_accuracy: float | None = None
     message: str = ""
+    result: dict | None = None  # what a job that makes no model found (the learning-rate finder's curve)
 
 
 @dataclass(frozen=True)
@@ -82,6 +96,7 @@ class Stopped:
     test_loss: float | None = None
     test_accuracy: float | None = None
     message: str = ""
+    result: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -92,8 +107,8 @@ class Failed:
     message: str
 
 
-Event = Queued | Started | Progress | EpochEnd | Finished | Stopped | Failed
-KINDS = {kind.__name__: kind for kind in (Queued, Started, Progress, EpochEnd, Finished, Stopped, Failed)}
+Event = Queued | Started | Progress | RateProgress | EpochEnd | Finished | Stopped | Failed
+KINDS = {kind.__name__: kind for kind in (Queued, Started, Progress, RateProgress, EpochEnd, Finished, Stopped, Failed)}
 ENDINGS = (Finished, Stopped, Failed)
 
 
@@ -124,6 +139,8 @@ class Outcome:
     card: dict | None = None  # the card's training facts (name, dataset, subset, spec, epochs_run, …)
     test_loss: float | None = None
     test_accuracy: float | None = None
+    hidden_map: dict | None = None  # {"epochs": [...], "points": (epochs, M, 2) float16}: the hidden-space map
+    result: dict | None = None  # a job that makes no model: what it found (the learning-rate finder's curve)
 
     def __repr__(self):
         size = f", model {len(self.model):,} bytes" if self.model else ""

@@ -37,6 +37,8 @@ class JobState:
     owner_keys: list = dataclasses.field(default_factory=list)
     left_keys: list = dataclasses.field(default_factory=list)  # owners who stopped watching a shared job
     reused: bool = False  # an identical model was already stored: nothing was trained
+    rate_points: list = dataclasses.field(default_factory=list)  # learning-rate finder: {learning_rate, loss, …}
+    result: dict | None = None  # learning-rate finder: its curve (lr_finder.Curve.to_dict())
 
 
 class Job:
@@ -120,6 +122,11 @@ class Job:
                 state.eta_seconds = state.elapsed_seconds * (state.epochs - done) / done if done else None
                 state.progress.append({"step": round(done, 4), "epoch": event.epoch,
                                        "loss": event.loss, "accuracy": event.accuracy})
+            elif isinstance(event, events.RateProgress):
+                state.status = "running"
+                state.batch, state.batches, state.elapsed_seconds = event.step, event.steps, event.elapsed
+                state.rate_points.append({"learning_rate": event.learning_rate, "loss": event.loss,
+                                          "smoothed_loss": event.smoothed_loss})
             elif isinstance(event, events.EpochEnd):
                 state.history.append(event.record())
             elif isinstance(event, events.ENDINGS):
@@ -127,7 +134,7 @@ class Job:
                 state.eta_seconds = None
                 state.message = event.message
                 if not isinstance(event, events.Failed):
-                    state.model_id = event.model_id
+                    state.model_id, state.result = event.model_id, event.result
                     state.test_loss, state.test_accuracy = event.test_loss, event.test_accuracy
                     if len(event.history) >= len(state.history):
                         state.history = list(event.history)

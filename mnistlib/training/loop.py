@@ -23,6 +23,9 @@ import tensorflow as tf
 # Progress is reported about every REPORT_SECONDS; a chunk of steps is sized to take about CHUNK_SECONDS.
 REPORT_SECONDS = 0.25
 CHUNK_SECONDS = 0.15
+# Test-set hidden activations kept for the hidden-space map, at most this many bytes (float16): past it, only
+# every k-th epoch (and always the last finished one) is kept.
+MAP_BUDGET_BYTES = 256 * 2**20
 PREDICT_BATCH = 1000
 CACHED_ARCHITECTURES = 4
 
@@ -69,7 +72,15 @@ class FastFit:
         # than TensorFlow's oneDNN kernels (measured here: 116 vs 6.5 ms per CNN step), so CNNs skip it.
         jit = not any(layer.__class__.__name__ == "Conv2D" for layer in model.layers)
         self._train_chunk = tf.function(self._train_chunk_eager, jit_compile=jit)
-        self._predict_batch = tf.function(lambda images: model(images, training=False), jit_compile=jit)
+        self._predict_batch = tf.function(self._predict_eager, jit_compile=jit)
+
+    def _predict_eager(self, images):
+        """(hidden, probabilities) of a batch: the output layer's input (the last hidden layer's activations, what
+        the hidden-space map shows) and its output, in one forward pass."""
+        hidden = images
+        for layer in self.model.layers[:-1]:
+            hidden = layer(hidden, training=False)
+        return hidden, self.model.layers[-1](hidden, training=False)
 
     def _train_chunk_eager(self, images, labels):
         """Run images.shape[0] optimizer steps; images (steps, batch, 28, 28) uint8. Returns loss and hit sums."""
@@ -113,16 +124,18 @@ class FastFit:
         for variable, value in zip((*self.model.variables, *self.model.optimizer.variables), saved, strict=True):
             variable.assign(value)
 
-    def predict(self, images: np.ndarray) -> np.ndarray:
-        """Probabilities (N, C) float32 for images (N, 28, 28) uint8, in fixed-size compiled batches."""
+    def predict(self, images: np.ndarray, hidden: bool = False):
+        """Probabilities (N, C) float32 for images (N, 28, 28) uint8, in fixed-size compiled batches; with hidden,
+        (probabilities, hidden activations (N, units) float16)."""
         count = len(images)
-        if count == 0:
-            return np.zeros((0, self.model.output_shape[-1]), np.float32)
-        padded = np.zeros((math.ceil(count / PREDICT_BATCH) * PREDICT_BATCH, *images.shape[1:]), np.float32)
+        padded = np.zeros((max(1, math.ceil(count / PREDICT_BATCH)) * PREDICT_BATCH, *images.shape[1:]), np.float32)
         padded[:count] = images / np.float32(255.0)
-        batches = [self._predict_batch(padded[start : start + PREDICT_BATCH]).numpy()
+        outputs = [self._predict_batch(padded[start : start + PREDICT_BATCH])
                    for start in range(0, len(padded), PREDICT_BATCH)]
-        return np.concatenate(batches)[:count]
+        probabilities = np.concatenate([output[1].numpy() for output in outputs])[:count]
+        if not hidden:
+            return probabilities
+        return probabilities, np.concatenate([output[0].numpy().astype(np.float16) for output in outputs])[:count]
 
     def run_epoch(self, images, labels, on_chunk, should_stop) -> tuple[float, float]:
         """One shuffled pass over resident tensors; returns (mean loss, accuracy). The last partial batch is
@@ -195,7 +208,12 @@ def train(model, data, spec, epochs: int, on_progress, on_epoch_end, should_stop
     model = fast.model
     images, labels = tf.constant(x_train), tf.constant(y_train.astype(np.int32))
     history, per_epoch, kept_weights, started = [], [], None, time.monotonic()
+    hidden_map = HiddenMap(epochs, len(data.x_test), model.layers[-1].input.shape[-1])
     last_report = [0.0]
+
+    def ended(stopped: bool) -> dict:
+        return {"model": model, "history": history, "stopped": stopped, "hidden_map": hidden_map.result(),
+                "test_probabilities": np.stack(per_epoch) if per_epoch else None}
 
     for epoch in range(1, epochs + 1):
         def on_chunk(batch, batches, loss, accuracy, epoch=epoch):
@@ -209,13 +227,41 @@ def train(model, data, spec, epochs: int, on_progress, on_epoch_end, should_stop
         except TrainingStopped:
             if kept_weights is not None:
                 model.set_weights(kept_weights)
-            return {"model": model, "history": history, "stopped": True,
-                    "test_probabilities": np.stack(per_epoch) if per_epoch else None}
+            return ended(stopped=True)
         val_loss, val_accuracy = mean_loss_and_accuracy(fast.predict(x_val), y_val)
         record = {"epoch": epoch, "loss": loss, "accuracy": accuracy,
                   "val_loss": val_loss, "val_accuracy": val_accuracy}
         history.append(record)
-        per_epoch.append(fast.predict(data.x_test).astype(np.float16))
+        test_probabilities, test_hidden = fast.predict(data.x_test, hidden=True)
+        per_epoch.append(test_probabilities.astype(np.float16))
+        hidden_map.add(epoch, test_hidden)
         kept_weights = model.get_weights()
         on_epoch_end(record, time.monotonic() - started)
-    return {"model": model, "history": history, "test_probabilities": np.stack(per_epoch), "stopped": False}
+    return ended(stopped=False)
+
+
+class HiddenMap:
+    """The test set's hidden activations after each epoch (within MAP_BUDGET_BYTES), projected at the end on the
+    last epoch's two principal axes, so an epoch slider shows the clusters forming on fixed axes."""
+
+    def __init__(self, epochs: int, images: int, units: int):
+        per_epoch = max(1, images * units * 2)
+        self.stride = max(1, math.ceil(epochs * per_epoch / MAP_BUDGET_BYTES))
+        self.kept: dict[int, np.ndarray] = {}
+
+    def add(self, epoch: int, activations: np.ndarray) -> None:
+        """Keep epoch's activations (N, units) float16 if it is on the stride; the latest one is always kept."""
+        latest = max(self.kept, default=None)
+        if latest is not None and latest % self.stride != 0:
+            del self.kept[latest]  # it was only kept as the latest
+        self.kept[epoch] = activations
+
+    def result(self) -> dict | None:
+        """{"epochs": [...], "points": (epochs kept, N, 2) float16}, or None before any epoch finished."""
+        if not self.kept or len(next(iter(self.kept.values()))) < 2:
+            return None
+        from mnistlib import insight
+
+        epochs = sorted(self.kept)
+        points, _ = insight.hidden_space([self.kept[epoch].astype(np.float32) for epoch in epochs])
+        return {"epochs": epochs, "points": points.astype(np.float16)}

@@ -8,6 +8,7 @@ from mnistlib import config, datasets
 from mnistlib.models import ModelSpec
 
 MAX_EPOCHS = 200
+KINDS = ("train", "find_learning_rate")  # train a model; or run the learning-rate finder (no model is kept)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,6 +20,7 @@ class TrainRequest:
     epochs: int
     subset: str | None = None  # None: config.subset() of the process that submits
     name: str | None = None
+    kind: str = "train"  # or "find_learning_rate": a short run with a rising learning rate (epochs unused)
 
     def __post_init__(self):
         datasets.info(self.dataset)
@@ -26,6 +28,8 @@ class TrainRequest:
             raise ValueError("The model settings must be a ModelSpec.")
         if not isinstance(self.epochs, int) or isinstance(self.epochs, bool) or not 1 <= self.epochs <= MAX_EPOCHS:
             raise ValueError(f"Epochs must be a whole number from 1 to {MAX_EPOCHS}.")
+        if self.kind not in KINDS:
+            raise ValueError(f"A training request's kind must be one of {', '.join(KINDS)}.")
         if self.subset not in (None, *config.SUBSETS):
             raise ValueError(f"Subset must be one of {', '.join(config.SUBSETS)}.")
         if self.subset is None:  # resolved now, in the submitting process, so the key says which data
@@ -33,12 +37,12 @@ class TrainRequest:
 
     def to_dict(self) -> dict:
         return {"dataset": self.dataset, "spec": self.spec.to_dict(), "epochs": self.epochs,
-                "subset": self.subset, "name": self.name}
+                "subset": self.subset, "name": self.name, "kind": self.kind}
 
     @classmethod
     def from_dict(cls, values: dict) -> "TrainRequest":
         return cls(dataset=values["dataset"], spec=ModelSpec.from_dict(values["spec"]), epochs=values["epochs"],
-                   subset=values.get("subset"), name=values.get("name"))
+                   subset=values.get("subset"), name=values.get("name"), kind=values.get("kind", "train"))
 
     def key(self) -> str:
         """Equal for requests that train the same model: same data (and its checksums), settings, seed and
@@ -47,4 +51,6 @@ class TrainRequest:
             datasets.info(self.dataset).small_sha256
         identity = {"version": 1, "dataset": self.dataset, "subset": self.subset, "data": checksums,
                     "spec": self.spec.to_dict(), "epochs": self.epochs}
+        if self.kind != "train":
+            identity["kind"] = self.kind
         return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]

@@ -150,8 +150,10 @@ class Trainer:
         if outcome.kind == "Failed":
             ending = events.Failed(job.id, outcome.message)
         else:
-            kind = events.Finished if outcome.kind == "Finished" and model_id else events.Stopped
-            ending = kind(job.id, model_id, outcome.history, outcome.test_loss, outcome.test_accuracy, outcome.message)
+            finished = outcome.kind == "Finished" and (model_id or outcome.result is not None)
+            kind = events.Finished if finished else events.Stopped
+            ending = kind(job.id, model_id, outcome.history, outcome.test_loss, outcome.test_accuracy, outcome.message,
+                          outcome.result)
         with self._lock:
             if self._active.get(job.key) is job:
                 del self._active[job.key]
@@ -162,7 +164,8 @@ class Trainer:
     def _store(self, job: Job, outcome: events.Outcome) -> str:
         with self._lock:
             owners = list(job.owners)
-        card = store.save(outcome.model, outcome.card, outcome.probabilities, owners=owners)
+        card = store.save(outcome.model, outcome.card, outcome.probabilities, owners=owners,
+                          hidden_map=outcome.hidden_map)
         with self._lock:  # students who joined while it was being saved
             late = [owner for owner in job.owners if owner not in owners]
         for owner in late:

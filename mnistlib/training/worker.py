@@ -65,6 +65,8 @@ def _train(job_id, request: TrainRequest, emit, should_stop, where, arrays) -> e
     spec = request.spec
     data = dataset(request.dataset, request.subset, arrays)
     emit(events.Started(job_id, where))
+    if request.kind == "find_learning_rate":
+        return _find_learning_rate(job_id, spec, data, emit, should_stop)
     started = time.monotonic()
     model = models.build(spec, num_classes=len(data.class_names))
 
@@ -97,7 +99,24 @@ def _train(job_id, request: TrainRequest, emit, should_stop, where, arrays) -> e
             "training_seconds": round(time.monotonic() - started, 2), "parameters": int(model.count_params()),
             "request_key": request.key()}
     return events.Outcome(kind, history=history, model=keras_bytes(model), probabilities=probabilities, card=card,
-                          test_loss=test_loss, test_accuracy=test_accuracy)
+                          test_loss=test_loss, test_accuracy=test_accuracy, hidden_map=result["hidden_map"])
+
+
+def _find_learning_rate(job_id, spec, data, emit, should_stop) -> events.Outcome:
+    """The learning-rate finder on the training part of the data (after the validation split); no model is kept."""
+    from mnistlib import lr_finder, models
+    from mnistlib.training import loop
+
+    (x_train, y_train), _ = loop.split_validation(data.x_train, data.y_train, spec.validation_split)
+    started = time.monotonic()
+
+    def report(step, steps, learning_rate, loss, smoothed_loss) -> None:
+        emit(events.RateProgress(job_id, step, steps, learning_rate, loss, smoothed_loss, time.monotonic() - started))
+
+    model = models.build(spec, num_classes=len(data.class_names))
+    curve = lr_finder.find_learning_rate(model, x_train, y_train, spec.batch_size, report, should_stop,
+                                         seed=spec.seed)
+    return events.Outcome("Stopped" if curve.ended == "stopped" else "Finished", result=curve.to_dict())
 
 
 def keras_bytes(model) -> bytes:

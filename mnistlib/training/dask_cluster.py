@@ -1,0 +1,348 @@
+"""Trainings on a Dask cluster (MNISTLIB_SCHEDULER=tcp://host:8786) instead of this machine's processes.
+
+Tasks go through the client's concurrent.futures executor, one per training, and need one unit of the workers'
+`training` resource (`dask worker … --resources training=1`): that resource is the machine-wide limit. Events
+travel on Dask's own channel (the worker's `log_event`, the client's `subscribe_topic`); Stop is a Dask Event
+per job. The worker loads the data itself and returns the model's bytes: the server writes the store.
+
+A worker that dies mid-training fails its job with a message, deliberately not retried (a death is often a model
+too big for the machine's memory, which would take down a second machine too): the server sees the worker gone
+from the scheduler, and should the scheduler re-run the task first, the re-run finds the "started" marker of the
+first run and reports the loss instead of training again. Jobs no worker can take fail after NO_WORKER_SECONDS.
+"""
+
+import contextlib
+import itertools
+import queue
+import re
+import socket
+import threading
+import time
+from collections import OrderedDict
+from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
+
+import distributed
+from distributed.comm.core import CommClosedError
+
+from mnistlib.training import backends, events, worker
+
+TOPIC = "mnistlib-training"  # the Dask event topic carrying events.to_message() dicts
+RESOURCES = {"training": 1}  # each training holds one unit of a worker's `training` resource
+CONNECT_SECONDS = 10  # how long to try reaching the scheduler (and to reconnect to it) before giving up
+NO_WORKER_SECONDS = 30  # how long jobs wait while no worker offers `training` before they fail
+STOP_POLL_SECONDS = 0.5  # a worker's longest wait on a job's stop Event between checks that the job still runs
+CLEANUP_SECONDS = 30  # a stopped or lost job's Dask Event and Variable are removed this long after it ended
+KEEP_DATASETS = 4  # datasets sent to the cluster and kept there for the next job
+
+
+def stop_event_name(job_id: str) -> str:
+    return f"mnistlib-stop-{job_id}"
+
+
+def started_name(job_id: str, attempt: int) -> str:
+    return f"mnistlib-started-{job_id}-{attempt}"
+
+
+def worker_left(where: str) -> str:
+    """What a student reads when the worker training their job left the cluster (where: as in events.Started)."""
+    return (f"{where[:1].upper()}{where[1:]} left the cluster during this training (switched off, disconnected or out "
+            "of memory), so the training was lost and nothing was saved. Train again: the same settings and seed give "
+            "the same model; if it happens again, try a smaller model.")
+
+
+def forget_markers(marker: str, client, job_id: str | None = None) -> None:
+    """Remove a task's "started" Event and Variable from the scheduler, and its job's stop Event when job_id is given."""
+    with contextlib.suppress(Exception):
+        distributed.Event(marker, client=client).clear()
+        distributed.Variable(marker, client=client).delete()
+        if job_id is not None:
+            distributed.Event(stop_event_name(job_id), client=client).clear()
+
+
+def _watch_stop(stop_event, requested: threading.Event, finished: threading.Event) -> None:
+    """Turn the job's Dask Event into a local flag, polled by the training between chunks of steps."""
+    while not finished.is_set():
+        try:
+            if stop_event.wait(timeout=STOP_POLL_SECONDS):
+                requested.set()
+                return
+        except Exception:  # noqa: BLE001 — the scheduler is gone: nobody can receive the result, so stop
+            requested.set()
+            return
+
+
+def run_task(job_id: str, request: dict, attempt: int, arrays=None) -> events.Outcome:
+    """The task a Dask worker runs: train (events on TOPIC, Stop from the job's Dask Event) and return the Outcome."""
+    dask_worker = distributed.get_worker()
+    client = distributed.get_client()
+    where = f"the Dask worker {dask_worker.address} ({socket.gethostname()})"
+    marker = started_name(job_id, attempt)
+    # Two markers: an Event to ask "did a first run start?" without an error on the scheduler, a Variable for where.
+    started, started_where = distributed.Event(marker, client=client), distributed.Variable(marker, client)
+    stop_event = distributed.Event(stop_event_name(job_id), client=client)
+    if started.is_set():  # the scheduler re-runs a task whose worker died: report the loss, don't retrain
+        previous = "the machine training it"
+        with contextlib.suppress(Exception):
+            previous = str(started_where.get(timeout=5))
+        forget_markers(marker, client)
+        return events.failed(worker_left(previous))
+    started_where.set(where)
+    started.set()
+    requested, finished = threading.Event(), threading.Event()
+    threading.Thread(target=_watch_stop, args=(stop_event, requested, finished), daemon=True,
+                     name=f"mnistlib-stop-{job_id}").start()
+
+    def emit(event) -> None:
+        dask_worker.log_event(TOPIC, events.to_message(event))
+
+    try:
+        outcome = worker.train(job_id, request, emit, requested.is_set, where=where, arrays=arrays)
+        if outcome.kind == "Failed" and outcome.message.startswith("Training failed"):
+            outcome.message = f"{outcome.message} (on {where}: the fix may be needed on that machine)"
+        return outcome
+    finally:
+        finished.set()
+        forget_markers(marker, client, job_id)
+
+
+class _Submission:
+    """One task of a job: the Future the Trainer holds (outer) and the executor's (inner)."""
+
+    def __init__(self, job_id: str, attempt: int, outer: Future):
+        self.job_id, self.attempt, self.outer = job_id, attempt, outer
+        self.inner: Future | None = None
+        self.running = False
+        self.where = ""  # from its Started event: "the Dask worker tcp://… (host)"
+
+    def __repr__(self):
+        return f"_Submission({self.job_id!r}, attempt {self.attempt}, running={self.running})"
+
+    def mark_running(self) -> None:
+        """The task began training: from now on only the stop Event stops it (cancel() returns False)."""
+        if not self.running:
+            self.running = True
+            with contextlib.suppress(RuntimeError, InvalidStateError):
+                self.outer.set_running_or_notify_cancel()
+
+
+class DaskCluster:
+    """Trainings on the workers of a Dask cluster that offer the `training` resource."""
+
+    crashed_message = ("The machine training this left the Dask cluster during the training (switched off, "
+                       "disconnected or out of memory), so nothing was saved. Train again: the same settings and seed "
+                       "give the same model.")
+
+    def __init__(self, address: str, connect_seconds: float = CONNECT_SECONDS,
+                 no_worker_seconds: float = NO_WORKER_SECONDS):
+        self.address = address
+        self.events: queue.Queue = queue.Queue()  # event messages for the trainer, thread-safe
+        self._connect_seconds, self._no_worker_seconds = connect_seconds, no_worker_seconds
+        self._lock = threading.RLock()
+        self._submissions: dict[str, _Submission] = {}  # job id -> its latest task
+        self._attempts = itertools.count(1)  # numbers every task, so a job submitted again gets a new Dask key
+        self._cleanups: list[tuple[float, _Submission]] = []
+        self._datasets: OrderedDict = OrderedDict()  # checksum -> Dask future of the arrays on the cluster
+        self._closed = threading.Event()
+        self._client = None
+        self._connect()
+        self._control = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mnistlib-dask-control")
+        threading.Thread(target=self._watch, daemon=True, name="mnistlib-dask-watch").start()
+
+    def __repr__(self):
+        return f"DaskCluster({self.address!r})"
+
+    def _connect(self) -> None:
+        """Connect (or reconnect) to the scheduler; ClusterUnavailable in one sentence if it does not answer."""
+        problem = None
+        try:
+            client = distributed.Client(self.address, timeout=self._connect_seconds, set_as_default=False,
+                                        name="mnistlib")
+        except (OSError, TimeoutError, ValueError) as error:
+            problem = str(error) or error.__class__.__name__
+        if problem is not None:  # raised here, not in the except: the half-made client is freed now, not at exit
+            raise backends.ClusterUnavailable(
+                f"The Dask scheduler at {self.address} cannot be reached ({problem[:1].lower()}{problem[1:]}), so "
+                "nothing was trained. Start it with `dask scheduler` on that machine, or unset MNISTLIB_SCHEDULER to "
+                "train on this machine.")
+        client.subscribe_topic(TOPIC, self._on_event)
+        self._client, self._subscribed = client, client.scheduler_comm
+        self._executor = client.get_executor(pure=False, resources=RESOURCES)
+
+    @property
+    def description(self) -> str:
+        try:
+            count = len(self._training_workers())
+        except Exception:  # noqa: BLE001
+            return f"the Dask cluster at {self.address} (not answering)"
+        return f"the Dask cluster at {self.address}: {count} worker{'s' if count != 1 else ''} offering training"
+
+    def _training_workers(self) -> list[str]:
+        """Addresses of the workers that offer the `training` resource."""
+        workers = self._client.scheduler_info(n_workers=-1).get("workers", {})
+        return [address for address, info in workers.items() if info.get("resources", {}).get("training", 0) > 0]
+
+    # ## Submitting and stopping
+
+    def submit(self, job_id: str, request: dict, arrays=None) -> Future:
+        """Start a training on the cluster; the Future's result is its Outcome. Never raises: a cluster that cannot
+        take it gives a Failed outcome saying why."""
+        with self._lock:
+            attempt = next(self._attempts)
+            submission = self._submissions[job_id] = _Submission(job_id, attempt, Future())
+        try:
+            self._ensure_connected()
+            extra = () if arrays is None else (self._on_cluster(arrays),)
+            submission.inner = self._executor.submit(run_task, job_id, request, attempt, *extra,
+                                                      key=f"mnistlib-train-{job_id}-{attempt}")
+        except Exception as error:  # noqa: BLE001 — a job that cannot be sent fails with the reason, never hangs
+            with self._lock:
+                if self._submissions.get(job_id) is submission:
+                    del self._submissions[job_id]
+            known = isinstance(error, ConnectionError | backends.ClusterUnavailable)  # already a full sentence
+            submission.outer.set_result(events.failed(str(error) if known else (
+                f"The training could not be sent to {self.address} ({error}), so nothing was trained. Try again; if "
+                "it keeps failing, tell your teacher.")))
+            return submission.outer
+        submission.outer.add_done_callback(lambda outer: self._ended(submission))
+        submission.inner.add_done_callback(lambda inner: self._settle(submission))
+        return submission.outer
+
+    def _ensure_connected(self) -> None:
+        if self._client.status == "running":
+            if self._client.scheduler_comm is not self._subscribed:  # the client reconnected: subscribe again
+                self._client.subscribe_topic(TOPIC, self._on_event)
+                self._subscribed = self._client.scheduler_comm
+            return
+        if self._client.status in ("connecting", "newly-created"):
+            raise ConnectionError(f"The connection to the Dask scheduler at {self.address} was lost and is being "
+                                  "restored, so nothing was trained: train again in a moment.")
+        with self._lock:
+            if self._client.status != "running":
+                with contextlib.suppress(Exception):
+                    self._client.close(timeout=2)
+                self._datasets.clear()
+                self._connect()
+
+    def _on_cluster(self, arrays: dict):
+        """A Dask future of a dataset's arrays on the cluster, sent once per checksum (then fetched by workers)."""
+        checksum = arrays.get("checksum")
+        with self._lock:
+            if checksum is not None and checksum in self._datasets:
+                self._datasets.move_to_end(checksum)
+                return self._datasets[checksum]
+            [future] = self._client.scatter([arrays], broadcast=False, hash=False)
+            if checksum is not None:
+                self._datasets[checksum] = future
+                while len(self._datasets) > KEEP_DATASETS:
+                    self._datasets.popitem(last=False)
+            return future
+
+    def stop(self, job_id: str) -> None:
+        """Ask the job's task to stop (a Dask Event it watches); returns at once."""
+        if self._closed.is_set():
+            return
+        with contextlib.suppress(RuntimeError):  # shutting down
+            self._control.submit(self._set_stop_event, job_id)
+
+    def _set_stop_event(self, job_id: str) -> None:
+        with contextlib.suppress(Exception):
+            distributed.Event(stop_event_name(job_id), client=self._client).set()
+
+    # ## What comes back
+
+    def _on_event(self, event) -> None:
+        """Runs on the client's event loop for each (timestamp, message) on TOPIC: hand it over, nothing slow."""
+        _, message = event
+        self.events.put(message)
+        if isinstance(message, dict) and message.get("kind") == "Started":
+            submission = self._submissions.get(message.get("job"))
+            if submission is not None:
+                submission.where = str(message.get("where", ""))
+                submission.mark_running()
+
+    def _settle(self, submission: _Submission) -> None:
+        """Pass the task's result on; a task cancelled by a lost scheduler becomes a Failed outcome saying so."""
+        inner, outer = submission.inner, submission.outer
+        if outer.done():
+            return
+        with contextlib.suppress(InvalidStateError, RuntimeError):
+            if inner.cancelled():
+                if self._closed.is_set():
+                    if not outer.cancel():  # it was running: say why it ends
+                        outer.set_result(events.failed("The server closed its connection to the Dask cluster during "
+                                                       "this training, so nothing was saved."))
+                elif self._client.status != "running":
+                    outer.set_result(events.failed(
+                        f"The connection to the Dask scheduler at {self.address} was lost during this training, so "
+                        "nothing was saved. Train again once the scheduler runs."))
+                else:
+                    outer.set_result(events.failed(f"The Dask cluster at {self.address} cancelled this training "
+                                                   "(was it restarted?), so nothing was saved. Train again."))
+            elif inner.exception() is not None:
+                outer.set_exception(inner.exception())
+            else:
+                outer.set_result(inner.result())
+
+    def _ended(self, submission: _Submission) -> None:
+        if submission.outer.cancelled() and submission.inner is not None:
+            submission.inner.cancel()  # never started: the scheduler drops the task
+        with self._lock:
+            self._cleanups.append((time.monotonic() + CLEANUP_SECONDS, submission))
+
+    def _watch(self) -> None:
+        """Every 2 s: fail jobs whose worker left or that no worker can take; tidy the markers of ended jobs."""
+        since = None  # when the cluster was first seen without a worker offering training
+        while not self._closed.wait(2.0):
+            with self._lock:  # where before the workers: a worker that reported Started was in the list before
+                waiting = [(item, item.where) for item in self._submissions.values() if not item.outer.done()]
+                due = [item for deadline, item in self._cleanups if deadline <= time.monotonic()]
+                self._cleanups = [(deadline, item) for deadline, item in self._cleanups if item not in due]
+            for submission in due:
+                self._forget(submission)
+            try:
+                workers = self._client.scheduler_info(n_workers=-1).get("workers", {}) if waiting else {}
+            except Exception:  # noqa: BLE001 — a lost scheduler fails the jobs through their futures
+                continue
+            for submission, where in waiting:
+                address = re.search(r"Dask worker (\S+)", where)
+                if address and address.group(1) not in workers:  # its worker left: no need to wait for a re-run
+                    self._fail(submission, worker_left(where))
+            if not waiting or any(info.get("resources", {}).get("training", 0) > 0 for info in workers.values()):
+                since = None
+            elif since is None:
+                since = time.monotonic()
+            elif time.monotonic() - since >= self._no_worker_seconds:
+                message = (f"No worker of the Dask cluster at {self.address} offers training, so this training "
+                           f"could not start. Start one with `dask worker {self.address} --nthreads 1 --resources "
+                           "training=1`, then train again.")
+                for submission, _ in waiting:
+                    self._fail(submission, message)
+
+    @staticmethod
+    def _fail(submission: _Submission, message: str) -> None:
+        """End a job as failed with message, and drop its task from the cluster."""
+        with contextlib.suppress(InvalidStateError, RuntimeError):
+            submission.outer.set_result(events.failed(message))
+        if submission.inner is not None:
+            submission.inner.cancel()
+
+    def _forget(self, submission: _Submission) -> None:
+        """Remove an ended job's Dask Event and Variable from the scheduler (unless a newer task of the job runs)."""
+        with self._lock:
+            if self._submissions.get(submission.job_id) is submission:
+                del self._submissions[submission.job_id]
+            newer = submission.job_id in self._submissions
+        if self._client.status == "running":
+            forget_markers(started_name(submission.job_id, submission.attempt), self._client,
+                           None if newer else submission.job_id)
+
+    def crashed(self, error: BaseException) -> bool:
+        """True when error means the worker running the task died (not that the training failed)."""
+        return isinstance(error, (distributed.KilledWorker, CommClosedError))
+
+    def shutdown(self) -> None:
+        """Send the pending stops, then close this client (never the cluster: it belongs to whoever started it)."""
+        self._control.shutdown(wait=True)
+        self._closed.set()
+        with contextlib.suppress(Exception):
+            self._client.close(timeout=5)
