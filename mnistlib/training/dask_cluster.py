@@ -12,6 +12,7 @@ first run and reports the loss instead of training again. Jobs no worker can tak
 """
 
 import contextlib
+import dataclasses
 import itertools
 import queue
 import re
@@ -41,6 +42,11 @@ def stop_event_name(job_id: str) -> str:
 
 def started_name(job_id: str, attempt: int) -> str:
     return f"mnistlib-started-{job_id}-{attempt}"
+
+
+def offers_training(worker_info: dict) -> bool:
+    """Does a worker (as in Client.scheduler_info()["workers"]) offer the `training` resource?"""
+    return worker_info.get("resources", {}).get("training", 0) > 0
 
 
 def worker_left(where: str) -> str:
@@ -105,17 +111,16 @@ def run_task(job_id: str, request: dict, attempt: int, arrays=None) -> events.Ou
         forget_markers(marker, client, job_id)
 
 
+@dataclasses.dataclass(eq=False)
 class _Submission:
     """One task of a job: the Future the Trainer holds (outer) and the executor's (inner)."""
 
-    def __init__(self, job_id: str, attempt: int, outer: Future):
-        self.job_id, self.attempt, self.outer = job_id, attempt, outer
-        self.inner: Future | None = None
-        self.running = False
-        self.where = ""  # from its Started event: "the Dask worker tcp://… (host)"
-
-    def __repr__(self):
-        return f"_Submission({self.job_id!r}, attempt {self.attempt}, running={self.running})"
+    job_id: str
+    attempt: int
+    outer: Future
+    inner: Future | None = None
+    running: bool = False
+    where: str = ""  # from its Started event: "the Dask worker tcp://… (host)"
 
     def mark_running(self) -> None:
         """The task began training: from now on only the stop Event stops it (cancel() returns False)."""
@@ -171,15 +176,11 @@ class DaskCluster:
     @property
     def description(self) -> str:
         try:
-            count = len(self._training_workers())
+            workers = self._client.scheduler_info(n_workers=-1).get("workers", {}).values()
         except Exception:  # noqa: BLE001
             return f"the Dask cluster at {self.address} (not answering)"
+        count = sum(1 for info in workers if offers_training(info))
         return f"the Dask cluster at {self.address}: {count} worker{'s' if count != 1 else ''} offering training"
-
-    def _training_workers(self) -> list[str]:
-        """Addresses of the workers that offer the `training` resource."""
-        workers = self._client.scheduler_info(n_workers=-1).get("workers", {})
-        return [address for address, info in workers.items() if info.get("resources", {}).get("training", 0) > 0]
 
     # ## Submitting and stopping
 
@@ -307,7 +308,7 @@ class DaskCluster:
                 address = re.search(r"Dask worker (\S+)", where)
                 if address and address.group(1) not in workers:  # its worker left: no need to wait for a re-run
                     self._fail(submission, worker_left(where))
-            if not waiting or any(info.get("resources", {}).get("training", 0) > 0 for info in workers.values()):
+            if not waiting or any(offers_training(info) for info in workers.values()):
                 since = None
             elif since is None:
                 since = time.monotonic()
