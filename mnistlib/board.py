@@ -1,0 +1,102 @@
+"""The class board's table and chart, built from the store's index entries (never from the card files).
+
+    entries = store.entries(dataset, viewer=actor.key)
+    st.dataframe(board.table(entries, board.dataset_titles(entries), test_revealed=False))
+    board.accuracy_figure(entries)   # parameters (log) against validation accuracy, one colour per architecture
+"""
+
+import html
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+
+from mnistlib import datasets
+
+ARCHITECTURE_TITLES = {"dense": "Dense", "cnn": "CNN"}
+ARCHITECTURE_COLOURS = {"dense": "#1f77b4", "cnn": "#ff7f0e"}
+TEST_COLUMN = "Test accuracy"
+WEBGL_FROM = 2000  # points; above this the chart draws with WebGL (an SVG point each gets slow in the browser)
+
+
+def trained_by(entry) -> str:
+    """Who trained a model, with "+N" when N more students asked for exactly the same training and share it."""
+    who = entry.trained_by or "unknown"
+    return f"{who} +{entry.owners - 1}" if entry.owners > 1 else who
+
+
+def dataset_titles(entries) -> dict[str, str]:
+    """{dataset name: its title} for the datasets of these entries (the name itself for one no longer here)."""
+    titles = {}
+    for name in {entry.dataset for entry in entries}:
+        try:
+            titles[name] = datasets.info(name).title
+        except (ValueError, RuntimeError):  # a user dataset removed (or damaged) since its models were trained
+            titles[name] = name
+    return titles
+
+
+def table(entries, titles: dict[str, str], test_revealed: bool) -> dict[str, list]:
+    """The board's columns, one row per entry in the entries' order; test accuracy only when revealed."""
+    columns = {
+        "Trained by": [trained_by(entry) for entry in entries],
+        "Model": [entry.name for entry in entries],
+        "Yours": [entry.mine for entry in entries],
+        "Validation accuracy": [entry.val_accuracy for entry in entries],
+    }
+    if test_revealed:
+        columns[TEST_COLUMN] = [entry.test_accuracy for entry in entries]
+    columns.update({
+        "Epochs": [entry.epochs_run for entry in entries],
+        "Stopped early": [entry.epochs_run < entry.epochs_requested for entry in entries],
+        "Architecture": [ARCHITECTURE_TITLES.get(entry.architecture, entry.architecture) for entry in entries],
+        "Settings": [entry.settings for entry in entries],
+        "Parameters": [entry.parameters for entry in entries],
+        "Training time (s)": [entry.training_seconds for entry in entries],
+        "Dataset": [titles.get(entry.dataset, entry.dataset) for entry in entries],
+        "Subset": [entry.subset for entry in entries],
+        # ISO 8601 in UTC: "2026-11-24T20:15:00.000+00:00" → "2026-11-24 20:15" (sorts as text in time order).
+        "Trained (UTC)": [entry.created[:16].replace("T", " ") for entry in entries],
+    })
+    return columns
+
+
+def accuracy_figure(entries) -> go.Figure:
+    """Parameters (log scale) against validation accuracy, one colour per architecture; hovering a point shows who
+    trained it and its settings. Models trained without a validation split are left out."""
+    plotted = [entry for entry in entries if entry.val_accuracy is not None]
+    # Columns as numpy arrays: Plotly checks an array at once, where it would check a list element by element.
+    architectures = np.array([entry.architecture for entry in plotted], dtype=object)
+    parameters = np.array([entry.parameters for entry in plotted], dtype=np.int64)
+    accuracies = np.array([entry.val_accuracy for entry in plotted], dtype=np.float64)
+    # Names are typed by students: escaped, so Plotly shows "<b>" as text and never as markup.
+    hover = np.array([(html.escape(entry.name), html.escape(trained_by(entry)), html.escape(entry.settings),
+                       entry.epochs_run) for entry in plotted], dtype=object).reshape(len(plotted), 4)
+    figure = go.Figure()
+    trace = go.Scattergl if len(plotted) > WEBGL_FROM else go.Scatter
+    for architecture in sorted(set(architectures)):
+        chosen = architectures == architecture
+        figure.add_trace(trace(
+            x=parameters[chosen], y=accuracies[chosen], customdata=hover[chosen], mode="markers",
+            name=ARCHITECTURE_TITLES.get(architecture, html.escape(architecture)),
+            marker={"color": ARCHITECTURE_COLOURS.get(architecture), "size": 9, "opacity": 0.75},
+            hovertemplate="<b>%{customdata[0]}</b><br>by %{customdata[1]}<br>%{customdata[2]}<br>"
+                          "%{customdata[3]} epochs · %{x:,} parameters<br>validation accuracy %{y:.2%}<extra></extra>",
+        ))
+    # From a little below the lowest accuracy up to 100%: the differences between models stay visible.
+    lowest = float(accuracies.min()) if len(accuracies) else 0.0
+    figure.update_layout(
+        xaxis={"type": "log", "title": "Parameters (learned numbers, log scale)"},
+        yaxis={"title": "Validation accuracy", "tickformat": ".0%", "range": [max(0.0, lowest - 0.05), 1.005]},
+        showlegend=True, legend={"title": "Architecture"}, margin={"l": 10, "r": 10, "t": 30, "b": 10}, height=420,
+    )
+    return figure
+
+
+def card_json(card, test_revealed: bool) -> str:
+    """A stored model's card (store.ModelCard) as JSON for download; without the test results while they are
+    hidden from the class."""
+    values = card.to_dict()
+    if not test_revealed:
+        values = {key: value for key, value in values.items() if key not in ("test_accuracy", "test_loss")}
+    return json.dumps(values, indent=1)
