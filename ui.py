@@ -5,7 +5,8 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from mnistlib import config, datasets, store
+import ui_identity
+from mnistlib import config, datasets, names, store
 
 DEFAULT_DATASET = "mnist"
 
@@ -38,6 +39,8 @@ PAGES = [
     PageEntry("pages/compare.py", "Compare", "⚖️", "Compare", "two models side by side, and where they disagree"),
     PageEntry("pages/insight.py", "Model insight", "🧠", "Model_insight",
               "what the first layer looks for, and the average image of each class"),
+    PageEntry("pages/board.py", "Class board", "🏆", "Board",
+              "every model of the class in one table: who trained what, and how well it did"),
 ]
 
 
@@ -56,19 +59,21 @@ def setup_page(title: str, icon: str) -> None:
 
 
 def sidebar() -> None:
-    """Current dataset and model, and the state of this user's training job."""
+    """Who you are, the current dataset and model, and the state of this user's training job."""
     with st.sidebar:
+        ui_identity.sidebar_section()
         name = chosen_dataset()
         st.markdown(f"**Dataset:** {datasets.info(name).title}")
         card = current_model_card(name)
-        st.markdown(f"**Model:** {card.name if card else 'none yet'}")
+        st.markdown(f"**Model:** {names.markdown_escape(card.name) if card else 'none yet'}")
         job_id = st.session_state.get("job_id")
         if job_id:
             state = job_state(job_id)
             if state is not None and state.status in ("queued", "starting", "running"):
                 st.caption(f"Training: {state.status}" + (f", epoch {state.epoch}/{state.epochs}" if state.epoch else ""))
         if config.subset() == "small":
-            st.caption("Using the small 1,000/200 subset (MNISTLIB_SUBSET=small).")
+            st.caption("Practice mode: MNIST and Fashion-MNIST are cut to 1,000 training and 200 test images, so "
+                       "training takes seconds.")
 
 
 # ## Choices kept in the URL, so a shared link opens the same view
@@ -143,13 +148,28 @@ def require_dataset(name: str, subset: str | None = None) -> datasets.Dataset:
     try:
         return load_dataset(name, subset)
     except (datasets.DataMissingError, datasets.DataCorruptError) as error:
-        st.error(str(error))
-        if st.button(f"Fetch {datasets.info(name).title} now", key="fetch_dataset"):
-            with st.spinner("Fetching and verifying…"):
+        # The library's messages name shell commands for the CLI; the page says what to click instead.
+        entry = datasets.info(name)
+        if subset == "small" or getattr(entry, "custom", False):
+            st.error(f"The files of {entry.title} on this server are damaged, so it cannot be used. "
+                     + ("Remove this dataset and add your images again." if getattr(entry, "custom", False)
+                        else "Ask whoever runs MNIST Lab to reinstall it."))
+            st.stop()
+        if isinstance(error, datasets.DataMissingError):
+            st.error(f"{entry.title} is not on this server yet. Click *Fetch {entry.title} now* below to download "
+                     "and check it (this can take a minute).")
+        else:
+            st.error(f"A file of {entry.title} on this server is damaged (it does not match the checked original). "
+                     f"Click *Fetch {entry.title} now* below to fetch it again.")
+        if st.button(f"Fetch {entry.title} now", key="fetch_dataset"):
+            with st.spinner("Fetching and checking…"):
                 try:
                     datasets.fetch(name)
                 except (RuntimeError, OSError) as fetch_error:
-                    st.error(str(fetch_error))
+                    st.error(f"{entry.title} could not be fetched: none of its sources could be reached from this "
+                             "server. Check the server's internet connection, then click the button again.")
+                    with st.expander("Details for whoever runs the server"):
+                        st.caption(str(fetch_error))
                     st.stop()
             load_dataset.clear()
             st.rerun()
@@ -168,63 +188,167 @@ def keras_model(model_id: str, created: str):
     return store.load_model(model_id)
 
 
-def list_models(dataset: str) -> list:
-    """Readable stored models of a dataset, newest first (damaged ones are reported once)."""
-    cards, broken = [], []
-    for entry in store.list_models(dataset=dataset):
-        (broken if isinstance(entry, store.BrokenModel) else cards).append(entry)
-    if broken:
-        st.caption(f"{len(broken)} stored model(s) could not be read and are not listed.")
-    return cards
+SCOPES = {"mine": "mine", "class": "the whole class", "teacher": "the teacher's"}
+
+
+def list_models(dataset: str, scope: str = "class") -> list:
+    """Stored models of a dataset from the index (this user's first, then newest first), as store.ModelEntry;
+    scope "mine", "class" or "teacher"."""
+    actor = ui_identity.current_actor()
+    viewer = actor.key if actor else ""
+    if scope == "teacher":
+        return store.entries(dataset, viewer=viewer, scope=f"owner:{store.TEACHER.key}")
+    if scope == "mine" and not viewer:
+        return []
+    return store.entries(dataset, viewer=viewer, scope=scope)
+
+
+def open_card(model_id: str):
+    """The full card of a stored model, or None with a message when its files are damaged or gone."""
+    try:
+        return store.load_card(model_id)
+    except store.CorruptModelError:
+        st.error("This saved model is damaged: pick another one or train a new one.")
+    except store.ModelNotFoundError:
+        st.warning("This model has just been deleted: pick another one.")
+    return None
 
 
 def current_model_card(dataset: str):
-    """The model this user looks at (?model=), else the newest of the dataset, else None."""
-    cards = list_models(dataset)
-    ids = [card.id for card in cards]
-    chosen = _choice_from_url("model", ids, ids[0] if ids else None)
-    if chosen not in ids:
-        chosen = ids[0] if ids else None
+    """The model this user looks at (?model=), else their newest of the dataset, else the class's newest, else
+    None; the full card (store.ModelCard)."""
+    if "model" not in st.session_state:
+        wanted = st.query_params.get("model")
+        chosen = None
+        if wanted is not None:
+            entry = _entry(wanted)
+            if entry is None or entry.dataset != dataset:
+                st.warning(f"The link asks for model {names.markdown_escape(wanted[:40])}, which is not stored here "
+                           "for this dataset; showing the default instead.")
+            else:
+                chosen = wanted
         st.session_state["model"] = chosen
-    return cards[ids.index(chosen)] if chosen else None
+    chosen = st.session_state["model"]
+    if chosen is None or (entry := _entry(chosen)) is None or entry.dataset != dataset:
+        newest = list_models(dataset)  # the viewer's own first
+        chosen = newest[0].id if newest else None
+        st.session_state["model"] = chosen
+    if chosen is None:
+        st.query_params.pop("model", None)
+        return None
+    st.query_params["model"] = chosen
+    return open_card(chosen)
+
+
+def _entry(model_id):
+    """The indexed card of a stored model (None for anything that is not a stored model's id)."""
+    try:
+        return store.index.card(store.validate_id(model_id))
+    except ValueError:
+        return None
 
 
 def model_picker(dataset: str, key: str = "model_choice", label: str = "Model"):
-    """A select box of stored models (newest first, with accuracy); returns the chosen card."""
-    cards = list_models(dataset)
-    if not cards:
-        return None
-    by_id = {card.id: card for card in cards}
+    """Whose models to list (mine / the whole class / the teacher's) and a select box of them, the user's own
+    first; returns the chosen model's card, or None when there is none."""
     current = current_model_card(dataset)
+    if current is None:
+        return None
+    actor = ui_identity.current_actor()
+    scope_key = f"{key}_scope"
+    if scope_key not in st.session_state:
+        mine = actor is not None and any(owner.key == actor.key for owner in store.index.owners(current.id))
+        st.session_state[scope_key] = "mine" if mine else "class"
+    left, right = st.columns([1, 3])
+    scope = left.radio("Show", list(SCOPES), key=scope_key, format_func=SCOPES.get, horizontal=True,
+                       help="Your own models, every model of the class, or the ones the teacher trained.")
+    entries = list_models(dataset, scope)
+    by_id = {entry.id: entry for entry in entries}
+    if current.id not in by_id:  # the model open now (e.g. from a link) stays pickable
+        by_id = {current.id: None, **by_id}
     st.session_state[key] = current.id
 
     def pick():
         st.session_state["model"] = st.session_state[key]
 
-    st.selectbox(label, list(by_id), key=key, format_func=lambda model_id: by_id[model_id].label(), on_change=pick)
-    return by_id[st.session_state[key]]
+    def label_of(model_id: str) -> str:
+        entry = by_id[model_id]
+        return entry.label() + ("" if entry.mine else f" · by {entry.trained_by or 'someone'}") if entry else \
+            current.label()
+
+    right.selectbox(label, list(by_id), key=key, format_func=label_of, on_change=pick)
+    if not entries and scope == "mine":
+        right.caption("You have no models for this dataset yet: train one on the Train page.")
+    return current if st.session_state[key] == current.id else open_card(st.session_state[key])
 
 
 # ## Training jobs (the work happens in worker processes, never in this server process)
 
 
 @st.cache_resource(show_spinner=False)
-def trainer():
-    """The server's one Trainer, shared by every session (its queue is machine-wide)."""
+def _trainer():
     from mnistlib import training
 
-    return training.get_trainer()
+    return training.get_trainer(journal_jobs=True)
+
+
+_unreachable = {"message": "", "until": 0.0}  # a cluster that could not be reached is tried again after a while
+RETRY_CLUSTER_SECONDS = 30
+
+
+def trainer():
+    """The server's one Trainer, shared by every session (its queue is machine-wide). ClusterUnavailable when
+    MNISTLIB_SCHEDULER names a cluster that cannot be reached (then at once for RETRY_CLUSTER_SECONDS, so pages
+    do not each wait for the connection to time out)."""
+    import time
+
+    from mnistlib.training import ClusterUnavailable
+
+    if time.monotonic() < _unreachable["until"]:
+        raise ClusterUnavailable(_unreachable["message"])
+    try:
+        return _trainer()
+    except ClusterUnavailable as error:
+        _unreachable.update(message=str(error), until=time.monotonic() + RETRY_CLUSTER_SECONDS)
+        raise
+
+
+def start_trainer() -> None:
+    """Create the server's trainer now (its worker warms up; a restart's queue resumes); an unreachable cluster is
+    reported later, where training is asked for."""
+    job("")
+
+
+def job(job_id: str):
+    """A job of this server by id (from the session or a URL), or None — also when the cluster is unreachable."""
+    from mnistlib.training import ClusterUnavailable
+
+    try:
+        return trainer().job(job_id)
+    except ClusterUnavailable:
+        return None
 
 
 def job_state(job_id: str):
     """A snapshot of a job of this server, or None if the server does not know it."""
-    job = trainer().job(job_id)
-    return job.snapshot() if job else None
+    found = job(job_id)
+    return found.snapshot() if found else None
 
 
-def start_training(request) -> str:
-    """Submit a training request for this user; remembers the job in the session and the URL."""
-    job = trainer().submit(request)
+def start_training(request) -> str | None:
+    """Submit a training request for this user (a name is needed first); remembers the job in the session and
+    the URL. None, with a message in the page, when training cannot start."""
+    from mnistlib.training import ClusterUnavailable
+
+    actor = ui_identity.current_actor()
+    if actor is None:
+        st.warning("Type your name in the sidebar first, so that the model you train is kept as yours.")
+        return None
+    try:
+        job = trainer().submit(request, owner=actor)
+    except ClusterUnavailable as error:
+        st.error(str(error))
+        return None
     st.session_state["job_id"] = job.id
     st.query_params["job"] = job.id
     return job.id
@@ -236,7 +360,7 @@ def require_model(dataset: str):
     if card is not None:
         return card
     st.info(f"No trained model for {datasets.info(dataset).title} yet. Train one on the Train page, "
-            "or start the default model here (it takes a few seconds).")
+            "or train the default model here with one click (it takes a few seconds).")
     quick_start_button(dataset, key="quick_start_missing_model")
     st.stop()
 
@@ -246,10 +370,11 @@ def quick_start_button(dataset: str, key: str = "quick_start") -> None:
     from mnistlib.models import ModelSpec
     from mnistlib.training import TrainRequest
 
+    actor = ui_identity.require_actor("train")
     if st.button(f"Quick start: train the default model on {datasets.info(dataset).title}", key=key,
-                 type="primary"):
-        start_training(TrainRequest(dataset=dataset, spec=ModelSpec(), epochs=5, subset=config.subset()))
-        st.switch_page("pages/train.py")
+                 type="primary", disabled=actor is None):
+        if start_training(TrainRequest(dataset=dataset, spec=ModelSpec(), epochs=5, subset=config.subset())):
+            st.switch_page("pages/train.py")
 
 
 def page_link(page: str, label: str, query_params: dict | None = None) -> None:

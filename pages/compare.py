@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from mnistlib import evaluation, plots
+from mnistlib import concepts, evaluation, plots, store
 
 GALLERY_SIZE = 30
 
@@ -32,7 +32,7 @@ def pick_model(column, label: str, key: str, parameter: str, default: str):
         st.session_state[key] = default
     column.selectbox(label, list(by_id), key=key, format_func=lambda model_id: by_id[model_id].label())
     st.query_params[parameter] = st.session_state[key]
-    return by_id[st.session_state[key]]
+    return ui.open_card(st.session_state[key]) or st.stop()
 
 
 left, right = st.columns(2, gap="large")
@@ -51,10 +51,14 @@ def _right_answers(labels, predicted, indices) -> int:
 def predictions(card):
     """The card's test set and its final probabilities (M, 10) and labels, or an error and None."""
     data = ui.require_dataset(card.dataset, card.subset)
-    probabilities = ui.model_probabilities(card.id, card.created)[-1]
-    if len(probabilities) != len(data.y_test):
+    try:
+        probabilities = ui.model_probabilities(card.id, card.created)[-1]
+    except store.CorruptModelError:
+        st.error(f"{card.name}: {concepts.DAMAGED_MODEL}")
+        st.stop()
+    if probabilities.shape != (len(data.y_test), len(data.class_names)):
         st.error(f"{card.name}: its stored predictions cover {len(probabilities):,} test images, but its test set "
-                 f"has {len(data.y_test):,}; its files do not match its card.")
+                 f"has {len(data.y_test):,}. {concepts.DAMAGED_MODEL}")
         st.stop()
     return data, probabilities, evaluation.predicted_labels(probabilities)
 
@@ -67,16 +71,25 @@ accuracies = [evaluation.accuracy(data.y_test, predicted) for data, _, predicted
 for letter, card, column, accuracy, (data, _, predicted) in zip("AB", (first, second), (left, right), accuracies,
                                                                    results, strict=True):
     with column:
-        st.metric(f"Test accuracy of {letter}", f"{accuracy:.2%}",
-                  delta=f"{accuracy - accuracies[0]:+.2%} vs A" if letter == "B" and same_test_set else None)
-        st.caption(f"{card.spec.get('architecture', 'dense').upper()} · {card.epochs_run} epoch(s) · "
+        validation = card.history[-1].get("val_accuracy") if card.history else None
+        test_metric, validation_metric = st.columns(2)
+        test_metric.metric(f"Test accuracy of {letter}", f"{accuracy:.2%}",
+                           delta=f"{accuracy - accuracies[0]:+.2%} vs A" if letter == "B" and same_test_set else None)
+        validation_metric.metric(f"Validation accuracy of {letter}",
+                                 "no split" if validation is None else f"{validation:.2%}",
+                                 help="After the last epoch, on the training images held back for validation.")
+        architecture = "CNN" if card.spec.get("architecture") == "cnn" else "Dense"
+        st.caption(f"{architecture} · {card.epochs_run} epoch(s) · "
                    f"{card.training_seconds:.0f} s of training · tested on {len(data.y_test):,} images "
                    f"({card.subset} set)")
         st.plotly_chart(plots.training_curves(card.history, height=280), key=f"compare_curves_{letter}")
         st.plotly_chart(plots.confusion_heatmap(evaluation.confusion_matrix(data.y_test, predicted),
                                                 data.class_names), key=f"compare_matrix_{letter}")
 
-st.caption("The two matrices have their own colour scales: compare the numbers in the cells, not the shades.")
+st.caption("The two matrices have their own colour scales: compare the numbers in the cells, not the shades. "
+           "To decide which settings are better, compare validation accuracy: settings picked by test accuracy are tuned "
+           "to the test set, which then no longer gives a fair final check.")
+st.caption(concepts.note("training_figures"))
 
 st.subheader("Accuracy per class")
 names = list(results[0][0].class_names)

@@ -9,7 +9,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from mnistlib import datasets, store
-from tests.browser.conftest import settle
+from tests.browser.conftest import give_name, settle
 
 
 def open_page(page, url, path="", **query):
@@ -30,6 +30,7 @@ def trained(app_server, browser):
     url, models_folder = app_server
     tab = browser.new_page(viewport={"width": 1400, "height": 1000})
     open_page(tab, url)
+    give_name(tab, "Quick Starter")
     tab.get_by_role("button", name=re.compile("Quick start")).click()
     tab.wait_for_selector("text=Test accuracy", timeout=180_000)
     settle(tab)
@@ -59,12 +60,13 @@ def test_quick_start_train_and_browse(page, app_server, trained):
     index = 3
     expect(page.locator("h3", has_text="Predicted:")).to_have_text(f"Predicted: {int(np.argmax(probabilities[index]))}")
     expect(page.get_by_text("confidence")).to_contain_text(f"true label {data.y_test[index]}")
-    expect(page.locator('[data-testid="stPlotlyChart"] .bars path')).to_have_count(10)  # the histogram is drawn
+    expect(page.locator("svg.chart .bars path")).to_have_count(10)  # the histogram is drawn
 
 
 def test_stop_in_the_middle_of_training(page, app_server):
     url, _ = app_server
     open_page(page, url, "Train")
+    give_name(page, "Stopper")
     page.get_by_text("CNN", exact=True).click()  # slower per epoch than the Dense network: time to press Stop
     settle(page)
     epochs = page.get_by_role("spinbutton", name="Epochs")
