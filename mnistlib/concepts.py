@@ -1,75 +1,117 @@
-"""Short, correct explanations of the ideas the dashboard shows, one per concept (Markdown)."""
+"""Short, correct explanations of the ideas the dashboard shows (Markdown), and the ones that need live numbers."""
+
+import math
+
+# The TensorFlow tutorial trains on all 60,000 training images, without a validation split, in Keras's
+# default batches of 32; its progress bar therefore counts ceil(60000 / 32) steps per epoch.
+TUTORIAL_TRAINING_IMAGES = 60000
+TUTORIAL_BATCH_SIZE = 32
 
 NOTES = {
     "split": (
-        "**Training and test sets.** The model learns only from the training images. The test images are "
-        "kept apart and used once at the end, to measure how well it does on images it has never seen — "
-        "which is what matters for new handwriting or new clothes."
+        "**Training and test sets.** The model's weights are adjusted on the training images only. The test "
+        "images are never used to adjust them, so the model's accuracy on them tells how well it does on images "
+        "it has never learned from — which is what matters for new handwriting or new clothes. This app also "
+        "measures the test set after every epoch, so you can watch learning happen; do not choose settings "
+        "(epochs, units, learning rate…) by those test figures, or the test set stops being a fair final check: "
+        "choose by the validation figures."
     ),
     "validation": (
-        "**Validation split.** A slice of the *training* set (the last part, as Keras does) is held back "
-        "during training and checked after each epoch. It shows overfitting while training goes on, "
-        "without touching the test set."
+        "**Validation split.** A slice of the *training* set (its last part, as Keras does) is held back: the "
+        "weights never learn from it, and it is measured after each epoch. Choose settings by the validation "
+        "figures and keep the test set for the final check."
     ),
     "scaling": (
-        "**Scaling.** Pixels are stored as whole numbers 0–255. Dividing by 255 gives values from 0 to 1, "
-        "which keeps the first layer's sums in a range where training works well."
+        "**Why divide by 255?** Pixels are stored as whole numbers 0–255. The model is trained on the pixels "
+        "divided by 255 (0 to 1), which keeps the first layer's sums small, where training works well with the "
+        "usual learning rates. A model trained this way must be given `x / 255.0` when predicting too: raw 0–255 "
+        "values give it different, wrong probabilities."
     ),
     "flatten": (
-        "**Flatten** lays the 28×28 image out as one row of 784 numbers. It has no weights; it only "
-        "reshapes, so the Dense layer after it can connect to every pixel."
+        "**Flatten** lays its input out as one row of numbers — a 28×28 image becomes 784. It has no weights; it "
+        "only reshapes, so the Dense layer after it can connect to every value."
     ),
     "dense": (
-        "**Dense** (fully connected) layer: each of its units computes a weighted sum of *all* its inputs "
-        "plus a bias. 784 inputs × 128 units + 128 biases = 100,480 learned numbers."
+        "**Dense** (fully connected) layer: each of its units computes a weighted sum of *all* its inputs plus a "
+        "bias. In the default network's hidden layer that is 784 inputs × 128 units + 128 biases = 100,480 "
+        "learned numbers."
+    ),
+    "units": (
+        "**Units and layers.** Each unit of a hidden Dense layer is one weighted sum followed by ReLU, so more "
+        "units can learn more patterns; more layers build patterns out of patterns. Both add parameters: more to "
+        "learn, slower training, and more room to overfit."
     ),
     "relu": (
-        "**ReLU** (`max(0, x)`) passes positive values through and sets negative ones to zero — for that "
-        "input only. It does not switch a unit off for good: the same unit is active for other images."
+        "**ReLU** (`max(0, x)`) keeps a positive sum and turns a negative one into 0. Why: without a non-linear "
+        "step between them, stacked Dense layers collapse into one linear map (a weighted sum of weighted sums is "
+        "still a weighted sum), however many you stack. A unit is set to 0 only for the image whose sum was "
+        "negative; for other images the same unit is active."
     ),
     "softmax": (
-        "**Softmax** turns the 10 output scores into probabilities that are all positive and sum to 1 — "
-        "the histogram. It does not set the top one to 1; `np.argmax` then picks the most probable class "
-        "as the predicted label."
+        "**Softmax** turns the output scores, one per class, into a probability distribution: all positive, "
+        "summing to 1 — the histogram. The largest score stays the largest probability; softmax does not set it "
+        "to 1. `np.argmax` then picks the most probable class as the predicted label."
     ),
     "outputs": (
-        "**Why 10 output units?** One per class: unit *k* scores class *k*. The label is the unit with the "
+        "**Why one output unit per class?** Unit *k* scores class *k*. The predicted label is the unit with the "
         "highest probability."
     ),
-    "adam": (
-        "**Adam** is an adaptive gradient-descent optimizer: it adjusts each weight's step size from the "
-        "recent gradients. It works for many kinds of models, not only images. SGD takes plain steps of "
-        "the learning rate; RMSprop scales steps like Adam without its momentum term."
+    "optimizer": (
+        "**Optimizer**: how the weights move after each batch, given the gradient of the loss. **SGD** moves each "
+        "weight by the learning rate × its gradient, downhill. **Adam** adapts a step for each weight from "
+        "running averages of its recent gradients and of their squares, so it needs less tuning; it is a "
+        "general-purpose optimizer, used for text, sound and tables as well as images. **RMSprop** divides "
+        "each weight's step by a running average of its recent squared gradients, like Adam without the running "
+        "average of the gradients themselves."
     ),
     "loss": (
-        "**Sparse categorical cross-entropy** is the loss for integer labels 0–9: for each image it is "
-        "−log(probability given to the true class). A confident right answer costs almost 0; a confident "
-        "wrong one costs a lot. (This app's model ends in softmax, so the loss reads probabilities "
-        "directly — the same maths as `from_logits=True` on a model without softmax.)"
+        "**Sparse categorical cross-entropy** is the loss for labels given as class numbers (0, 1, 2, …): for "
+        "each image it is −log(probability the model gives to the true class). A confident right answer costs "
+        "almost 0; a confident wrong one costs a lot. Guessing equally among K classes costs −log(1/K) = ln K: ln 10 ≈ 2.30 "
+        "for 10 classes. Here the model's last layer is a softmax, so the loss reads its probabilities."
+    ),
+    "batch": (
+        "**Batch size**: how many images the model sees before each optimizer step; the step follows the "
+        "gradient averaged over those images. Larger batches: fewer, smoother steps per epoch; smaller: more, "
+        "noisier ones."
     ),
     "epochs": (
-        "**Epoch**: one pass over all training images, in batches. After each batch the weights take one "
-        "optimizer step; with 60,000 images and batch size 32 that is 1,875 steps per epoch."
+        "**Epoch**: one pass over the training images (those not held back for validation), in shuffled batches; "
+        "after each batch the weights take one optimizer step."
     ),
     "overfitting": (
-        "**Overfitting**: the model has started memorising the training images instead of learning what "
-        "generalises. Training accuracy keeps rising while validation/test accuracy stalls or falls. "
-        "Remedies: fewer epochs, dropout, more data."
+        "**Overfitting**: the model starts fitting the details of its training images instead of what "
+        "generalises. Judge it on the curves: training loss keeps falling while validation loss stops falling or "
+        "rises (validation accuracy stalls or drops). Remedies: fewer epochs, dropout, more data."
+    ),
+    "training_figures": (
+        "The **train** figure of an epoch is the average over that epoch's batches, each measured while the "
+        "weights were still changing (and with dropout on, if any). **Validation** is measured once, after the "
+        "epoch, with the epoch's final weights and dropout off. So the two are not measured the same way: early "
+        "on, validation can even be better than training."
     ),
     "dropout": (
-        "**Dropout** randomly zeroes a fraction of a layer's outputs during training only, so units cannot "
-        "rely on each other too much; it is switched off when predicting."
+        "**Dropout** randomly zeroes a fraction of a layer's outputs during training only, so units cannot rely "
+        "on each other too much; it is switched off when predicting and when measuring validation and test."
     ),
     "cnn": (
-        "**Convolutional network (CNN)**: small 3×3 filters slide over the image and respond to strokes and "
-        "edges wherever they are; pooling halves the size. It uses the image's 2-D layout, which a Dense "
-        "network ignores, and usually reaches higher accuracy."
+        "**Convolutional network (CNN)**: small 3×3 filters slide over the image and respond to strokes and edges "
+        "wherever they are; 2×2 max pooling halves the height and width. It uses the image's 2-D layout, which a "
+        "Dense network ignores, and usually reaches higher accuracy."
     ),
     "confusion": (
-        "**Confusion matrix**: row = true class, column = predicted class. The diagonal counts right "
-        "answers; every other cell counts one kind of mistake."
+        "**Confusion matrix**: row = true class, column = predicted class. The diagonal counts right answers; "
+        "every other cell counts one kind of mistake."
+    ),
+    "confidence": (
+        "**Confidence is not certainty.** The model must answer with one of the classes it was trained on, even "
+        "for a scribble, a letter or an empty-looking image: its probabilities always sum to 1. A high "
+        "confidence only says which of its classes it finds most likely, not that the answer is right."
     ),
 }
+
+# One sentence for every page that meets a stored model whose files cannot be read.
+DAMAGED_MODEL = "This saved model is damaged: pick another one above, or train a new one on the Train page."
 
 
 def note(name: str) -> str:
@@ -77,3 +119,121 @@ def note(name: str) -> str:
     if name not in NOTES:
         raise ValueError(f"No note on {name!r}; known: {', '.join(NOTES)}.")
     return NOTES[name]
+
+
+## The numbers of one training: the same split and batching as the app's training loop
+
+
+def split_sizes(training_images: int, validation_split: float) -> tuple[int, int]:
+    """(images the weights learn from, images held back for validation): the last fraction is held back."""
+    learned_from = math.ceil(training_images * (1 - validation_split))
+    return learned_from, training_images - learned_from
+
+
+def steps_per_epoch(training_images: int, validation_split: float, batch_size: int) -> int:
+    """Optimizer steps per epoch of this app's training: full batches only, the last partial batch is left out."""
+    return split_sizes(training_images, validation_split)[0] // batch_size
+
+
+def keras_fit_steps(training_images: int, validation_split: float, batch_size: int) -> int:
+    """Steps per epoch of Keras's own model.fit(validation_split=…): it keeps the last, smaller batch."""
+    return math.ceil(math.floor(training_images * (1 - validation_split)) / batch_size)
+
+
+def guessing_loss(num_classes: int) -> float:
+    """The loss of a model that gives every class the same probability: ln(num_classes)."""
+    return math.log(num_classes)
+
+
+def steps_note(training_images: int, validation_split: float, batch_size: int) -> str:
+    """How many optimizer steps one epoch takes here and why the TensorFlow tutorial shows another number."""
+    learned_from, held_back = split_sizes(training_images, validation_split)
+    steps = learned_from // batch_size
+    left_out = learned_from - steps * batch_size
+    tutorial_steps = math.ceil(TUTORIAL_TRAINING_IMAGES / TUTORIAL_BATCH_SIZE)
+    kept = (f"{training_images:,} training images, {held_back:,} held back for validation, leaves {learned_from:,}"
+            if held_back else f"no validation split: all {learned_from:,} training images")
+    quotient = f"{learned_from / batch_size:,.3f}".rstrip("0").rstrip(".")
+    equals = "=" if (learned_from * 1000) % batch_size == 0 else "≈"
+    text = (f"**{steps:,} steps per epoch here**: {kept}; {learned_from:,} / {batch_size} {equals} {quotient}, "
+            f"so {steps:,} full batches")
+    if left_out:
+        text += (f" — the last {left_out} images of each epoch's shuffled order are left out (different ones every "
+                 f"epoch), and Keras's own `model.fit` would run "
+                 f"{keras_fit_steps(training_images, validation_split, batch_size):,} steps, the last one smaller")
+    return text + (f". The TensorFlow tutorial shows {tutorial_steps:,}: it fits all {TUTORIAL_TRAINING_IMAGES:,} "
+                   f"training images, with no validation split, in batches of {TUTORIAL_BATCH_SIZE}.")
+
+
+def learning_rate_note(num_classes: int) -> str:
+    """What the learning rate does, and what too high looks like for this number of classes."""
+    return ("**Learning rate**: how far each optimizer step moves the weights. Too low: learning is slow. Too "
+            f"high: the loss stays stuck near {guessing_loss(num_classes):.2f} (= ln {num_classes}, guessing among "
+            f"{num_classes} classes), jumps about, or becomes NaN (not a number) when the weights blow up.")
+
+
+def loss_value_note(num_classes: int) -> str:
+    """What a loss number means, for this number of classes."""
+    return (f"The loss is the average of −log(probability given to the true class). {guessing_loss(num_classes):.2f}"
+            f" (= ln {num_classes}) is what guessing equally among {num_classes} classes gives; 0 would be "
+            "certain and right on every image.")
+
+
+## What compile() and fit() do, and what the curves say, on the live numbers
+
+OPTIMIZER_STEPS = {
+    "sgd": "SGD subtracts learning rate × gradient from each parameter",
+    "adam": ("Adam moves each parameter by a step it adapts from running averages of that parameter's recent "
+             "gradients and squared gradients, scaled by the learning rate"),
+    "rmsprop": ("RMSprop moves each parameter by learning rate × gradient, divided by the square root of a "
+                "running average of its recent squared gradients"),
+}
+
+
+def compile_fit_note(spec, num_classes: int, parameters: int, training_images: int, epochs: int) -> str:
+    """How compile() and fit() turn the optimizer and the loss into the model's parameters, on this spec's numbers."""
+    learned_from, held_back = split_sizes(training_images, spec.validation_split)
+    steps = learned_from // spec.batch_size
+    dropout = f" (with dropout {spec.dropout:g} on)" if spec.dropout else ""
+    validation = (f"After each epoch, `fit()` measures the loss and accuracy on the {held_back:,} validation images, "
+                  "with dropout off." if held_back else "With no validation split, nothing is measured on held-back "
+                  "images after each epoch.")
+    return (
+        f"`model.compile(...)` only records the optimizer ({spec.optimizer}, learning rate {spec.learning_rate:g}), "
+        f"the loss and the metric: nothing is learned yet, and the {parameters:,} parameters keep the random values "
+        "they started with (chosen by the seed).\n\n"
+        f"`model.fit(...)` then repeats, batch by batch — {steps:,} batches of {spec.batch_size} images per epoch "
+        f"here, {steps * epochs:,} in {epochs} epoch{'s' if epochs != 1 else ''}:\n"
+        f"1. **predict**: the model computes the probabilities of the batch's images{dropout};\n"
+        "2. **loss**: sparse categorical cross-entropy, −log(probability given to the true class), averaged over "
+        f"the batch ({guessing_loss(num_classes):.2f} = ln {num_classes} for a model that gives every class the same "
+        "probability);\n"
+        f"3. **gradient**: for each of the {parameters:,} parameters, how fast the loss changes when that parameter "
+        "changes a little (computed by backpropagation);\n"
+        f"4. **step**: {OPTIMIZER_STEPS[spec.optimizer]} ({spec.learning_rate:g}), so that the loss goes down.\n\n"
+        + validation
+    )
+
+
+def overfitting_verdict(history: list) -> tuple[str, str]:
+    """("overfitting" | "not yet" | "unknown", a sentence) from per-epoch records (loss, val_loss), judged on
+    validation: training loss still falling while validation loss has risen from its lowest point."""
+    validation = [record.get("val_loss") for record in history]
+    if not history or any(value is None for value in validation):
+        return "unknown", ("No validation split, so overfitting cannot be judged here: train with a validation "
+                           "split (the test set must not be used to choose settings).")
+    if len(history) < 2:
+        return "unknown", "One epoch makes no curve yet: train for more epochs to see whether validation keeps up."
+    best = min(range(len(history)), key=validation.__getitem__)
+    last = len(history) - 1
+    if best == last:
+        return "not yet", (f"Validation loss is still falling (lowest after the last epoch, {validation[last]:.4f}): "
+                           "no sign of overfitting yet; more epochs may still help.")
+    if history[last]["loss"] < history[best]["loss"]:
+        return "overfitting", (
+            f"Validation loss was lowest after epoch {best + 1} ({validation[best]:.4f}) and is higher after epoch "
+            f"{last + 1} ({validation[last]:.4f}), while training loss kept falling ({history[best]['loss']:.4f} → "
+            f"{history[last]['loss']:.4f}): the model has started to **overfit**. About {best + 1} epoch"
+            f"{'s' if best else ''}, or dropout, would avoid it.")
+    return "not yet", (f"Validation loss was lowest after epoch {best + 1}, but training loss did not fall after it "
+                       "either: training is unsteady rather than overfitting — a lower learning rate may help.")

@@ -4,36 +4,44 @@ import numpy as np
 import streamlit as st
 
 import ui
-from mnistlib import concepts, evaluation, models, plots
+from mnistlib import concepts, datasets, evaluation, models, plots
 
 ui.setup_page("Dataset", "🗂️")
 st.title("The data")
 name = ui.dataset_selector(key="dataset_choice")
 data = ui.require_dataset(name)
 
-# ## The seed's questions, answered from the real arrays
+# ## The tutorial's questions, answered from the real arrays
 
+classes = len(data.class_names)
 st.subheader(f"{data.title}: what is in it")
 shapes = st.columns(4)
 shapes[0].metric("x_train.shape", str(data.x_train.shape), help="training images: count, height, width")
-shapes[1].metric("len(y_train)", f"{len(data.y_train)}", help="one label (0–9) per training image")
-shapes[2].metric("x_test.shape", str(data.x_test.shape), help="test images, kept apart for the final check")
-shapes[3].metric("len(y_test)", f"{len(data.y_test)}")
+shapes[1].metric("len(y_train)", f"{len(data.y_train)}", help=f"one label (0–{classes - 1}) per training image")
+shapes[2].metric("x_test.shape", str(data.x_test.shape),
+                 help="test images: never used to adjust the weights, kept for checking the model")
+shapes[3].metric("len(y_test)", f"{len(data.y_test)}", help="one label per test image")
+if data.subset == "small" and name in datasets.REGISTRY:
+    full = datasets.FULL_SHAPES
+    st.info(f"These are the arrays of the **small practice subset** this server uses, so that training takes "
+            f"seconds. The full {data.title}, as `keras.datasets.{name}.load_data()` returns it, has "
+            f"`x_train.shape` {full['x_train']}, `len(y_train)` {full['y_train'][0]}, "
+            f"`x_test.shape` {full['x_test']} and `len(y_test)` {full['y_test'][0]}.")
 st.markdown(f"Each image is 28×28 pixels of type `{data.x_train.dtype}` (whole numbers 0–255); each label is "
-            f"a class number 0–9. The classes: " + ", ".join(f"**{index}** {label}" for index, label in
-                                                          enumerate(data.class_names)) + ".")
+            f"a class number 0–{classes - 1}. The classes: " + ", ".join(f"**{index}** {label}" for index, label in
+                                                                    enumerate(data.class_names)) + ".")
 
 # ## Training and test split, told on the actual numbers
 
 st.subheader("Why a training set and a test set?")
 validation_fraction = models.ModelSpec().validation_split
-held_back = len(data.y_train) - int(np.ceil(len(data.y_train) * (1 - validation_fraction)))
+learned_from, held_back = concepts.split_sizes(len(data.y_train), validation_fraction)
 st.markdown(
-    f"The network learns from the **{len(data.y_train):,} training images** only. The **{len(data.y_test):,} test "
-    f"images** are never shown to it during training: after training, its accuracy on them tells how well it "
-    f"will do on images it has never seen. With a validation split of {validation_fraction:.0%}, the last "
-    f"{held_back:,} training images are also held back and checked after every epoch, so "
-    f"{len(data.y_train) - held_back:,} images are used to adjust the weights."
+    f"The network's weights are adjusted on the **{len(data.y_train):,} training images** only. The "
+    f"**{len(data.y_test):,} test images** are never used to adjust them: the model's accuracy on them tells how "
+    f"well it does on images it has never learned from. With the Train page's default validation split of "
+    f"{validation_fraction:.0%}, the last {held_back:,} training images are also held back and measured after "
+    f"every epoch, so {learned_from:,} images are used to adjust the weights."
 )
 st.caption(concepts.note("split") + " " + concepts.note("validation"))
 
@@ -44,7 +52,13 @@ with counts_column:
     counts = evaluation.class_counts(data.y_train)
     st.plotly_chart(plots.class_counts_bar(counts, data.class_names, title="Training images per class"),
                     key="dataset_counts")
-    st.caption(f"Between {counts.min():,} and {counts.max():,} images per class: roughly balanced.")
+    if counts.min() == counts.max():
+        st.caption(f"Exactly {counts.min():,} images per class: perfectly balanced.")
+    elif counts.min() >= 0.8 * counts.max():
+        st.caption(f"Between {counts.min():,} and {counts.max():,} images per class: roughly balanced.")
+    else:
+        st.caption(f"Between {counts.min():,} and {counts.max():,} images per class: not balanced. A model can "
+                   "score well overall while doing badly on the small classes; check them on the Mistakes page.")
 with samples_column:
     if st.button("Show other samples", key="dataset_new_sample"):
         st.session_state["dataset_sample_seed"] = st.session_state.get("dataset_sample_seed", 0) + 1
@@ -63,6 +77,6 @@ with raw_column:
     st.plotly_chart(plots.image_figure(image, title=f"x_train[{index}]: {data.class_names[data.y_train[index]]}, "
                                        "raw values 0–255", show_values=True), key="dataset_raw")
 with scaled_column:
-    st.plotly_chart(plots.image_figure(image, title="x_train[index] / 255: values 0–1", scaled=True),
+    st.plotly_chart(plots.image_figure(image, title=f"x_train[{index}] / 255.0: values 0–1", scaled=True),
                     key="dataset_scaled")
 st.caption(concepts.note("scaling"))

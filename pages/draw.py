@@ -4,17 +4,18 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 import ui
-from mnistlib import images, models, plots
+from mnistlib import concepts, datasets, images, models, plots, store
 
 ui.setup_page("Draw", "✏️")
 st.title("Draw or upload your own image")
 name = ui.chosen_dataset()
 card = ui.model_picker(name, key="draw_model") or ui.require_model(name)
-data_title = "Fashion-MNIST" if card.dataset == "fashion_mnist" else "MNIST"
+data_title = datasets.info(card.dataset).title
+class_names = ui.require_dataset(card.dataset, card.subset).class_names
 if card.dataset == "fashion_mnist":
-    st.info("This model was trained on Fashion-MNIST: it knows clothes, not digits. Whatever you draw, it answers "
-            "with one of its 10 pieces of clothing. Switch to MNIST digits to recognise a handwritten digit.")
-class_names = ui.load_dataset(card.dataset, card.subset).class_names
+    st.info(f"This model was trained on Fashion-MNIST: it knows clothes, not digits. Whatever you draw, it answers "
+            f"with one of its {len(class_names)} pieces of clothing. Switch to MNIST digits to recognise a "
+            "handwritten digit.")
 
 
 def show_prediction(gray) -> None:
@@ -23,7 +24,11 @@ def show_prediction(gray) -> None:
     if model_input is None:
         st.info("Nothing to recognise yet: the image is empty. Draw a digit (white on black) or upload a picture.")
         return
-    model = ui.keras_model(card.id, card.created)
+    try:
+        model = ui.keras_model(card.id, card.created)
+    except store.CorruptModelError:
+        st.error(concepts.DAMAGED_MODEL)
+        return
     probabilities = models.predict_images(model, model_input[None])[0]
     guess = int(probabilities.argmax())
     seen, answer = st.columns([1, 2])
@@ -34,6 +39,7 @@ def show_prediction(gray) -> None:
     with answer:
         st.plotly_chart(plots.probability_bar(probabilities, class_names, title="Probabilities"),
                         key="draw_histogram")
+    st.caption(concepts.note("confidence"))
     if already:
         st.caption("This image is already in MNIST form (28×28, white on black, centred), so it is used as it is.")
     else:

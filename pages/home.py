@@ -4,19 +4,22 @@ import streamlit as st
 
 import ui
 from mnistlib import datasets
+from mnistlib.models import ModelSpec
 
 ui.setup_page("Home", "🔢")
 
 st.title("MNIST Lab")
 st.markdown(
     "Learn how a neural network classifies images by doing it: look at the data, train a network "
-    "**live**, check its predictions image by image, and find out why it makes the mistakes it makes."
+    "**live**, check its predictions image by image, and explore the mistakes it makes."
 )
 
 name = ui.dataset_selector(key="home_dataset")
 info = datasets.info(name)
-st.caption(f"{info.title}: 70,000 grey 28×28 images of {info.subject} in 10 classes — "
-           f"{', '.join(info.class_names)}.")
+if name in datasets.REGISTRY:
+    images = datasets.FULL_SHAPES["x_train"][0] + datasets.FULL_SHAPES["x_test"][0]
+    st.caption(f"{info.title}: {images:,} grey 28×28 images of {info.subject} in {len(info.class_names)} classes — "
+               f"{', '.join(info.class_names)}.")
 
 st.subheader("The flow")
 for page in ui.PAGES[1:]:
@@ -29,6 +32,8 @@ st.subheader("Quick start")
 cards = ui.list_models(name)
 if cards:
     st.success(f"{len(cards)} trained model(s) for {info.title}; the newest is **{cards[0].label()}**.")
-st.markdown("Train the default network — `Flatten → Dense(128, relu) → Dense(10, softmax)`, adam, 5 epochs — "
-            "in a few seconds, so every page has a model to show.")
+default = ModelSpec()
+st.markdown(f"Train the default network — `Flatten → Dense({default.hidden_units}, relu) → "
+            f"Dense({len(info.class_names)}, softmax)`, {default.optimizer}, 5 epochs — in a few seconds, so every "
+            "page has a model to show.")
 ui.quick_start_button(name, key="home_quick_start")

@@ -52,10 +52,12 @@ data = ui.require_dataset(name)
 
 st.subheader("The average image of each class")
 st.image(class_means_png(name, data.subset))
-st.caption(f"Each picture is the pixel-by-pixel average of the {len(data.y_train):,} training images, one class at "
-           "a time: bright where that class usually has ink, dark where it rarely does, blurred where writers or "
-           "garments differ. A model that compared an image with these ten averages would already get many right; "
-           "the trained network learns sharper, more useful patterns.")
+counts = evaluation.class_counts(data.y_train, len(data.class_names))
+per_class = f"{counts.min():,}" if counts.min() == counts.max() else f"{counts.min():,} to {counts.max():,}"
+st.caption(f"Each picture is the pixel-by-pixel average of one class's training images ({per_class} per class, "
+           f"{len(data.y_train):,} in all): bright where that class usually has ink, dark where it rarely does, "
+           "blurred where writers or garments differ. A model that compared an image with these averages would "
+           "already get many right; the trained network learns sharper, more useful patterns.")
 
 # ## What the first layer looks for
 
@@ -67,8 +69,8 @@ def weights_or_stop(draw, *args) -> bytes:
     """The PNG of a model's weights, or an error for a damaged model file and st.stop()."""
     try:
         return draw(*args)
-    except store.CorruptModelError as error:
-        st.error(str(error))
+    except store.CorruptModelError:
+        st.error(concepts.DAMAGED_MODEL)
         st.stop()
 
 

@@ -5,7 +5,7 @@ import functools
 import streamlit as st
 
 import ui
-from mnistlib import concepts, evaluation, plots
+from mnistlib import concepts, evaluation, plots, store
 
 GALLERY_PAGE = 36  # images shown per "page" of a cell's gallery
 PAIRS_SHOWN = 8
@@ -16,28 +16,47 @@ st.title("Where the model goes wrong")
 name = ui.chosen_dataset()
 card = ui.model_picker(name, key="mistakes_model") or ui.require_model(name)
 data = ui.require_dataset(card.dataset, card.subset)
-probabilities = ui.model_probabilities(card.id, card.created)  # (epochs, M, 10)
 labels, names = data.y_test, list(data.class_names)
-if probabilities.shape[1] != len(labels):
-    st.error(f"This model's stored predictions cover {probabilities.shape[1]:,} test images but the "
-             f"{card.subset} test set has {len(labels):,}; the model's files do not match its card.")
+try:
+    probabilities = ui.model_probabilities(card.id, card.created)  # (epochs, M, classes)
+except store.CorruptModelError:
+    st.error(concepts.DAMAGED_MODEL)
+    st.stop()
+if probabilities.shape[1:] != (len(labels), len(names)):
+    st.error(f"This saved model's stored predictions cover {probabilities.shape[1]:,} test images but its test set "
+             f"has {len(labels):,}. " + concepts.DAMAGED_MODEL)
     st.stop()
 final = probabilities[-1]
 predicted = evaluation.predicted_labels(final)
 wrong = int((predicted != labels).sum())
 
 accuracy_column, wrong_column, note_column = st.columns([1, 1, 3])
-accuracy_column.metric("Test accuracy", f"{evaluation.accuracy(labels, predicted):.2%}")
+accuracy_column.metric("Test accuracy", f"{evaluation.accuracy(labels, predicted):.2%}",
+                       help="Right answers among test images the model never learned from: the final check. To "
+                            "choose settings, compare validation accuracy (Train page), not this.")
 wrong_column.metric(f"Wrong answers (of {len(labels):,})", f"{wrong:,}")
 note_column.caption(f"Measured on the {len(labels):,} images of the {card.subset} test set, which the model never "
-                    "trained on. Every figure on this page comes from the model's stored test-set probabilities "
-                    "(`model.predict(x_test)` after each epoch).")
+                    "learned from. Every figure on this page comes from the probabilities the model gave each test "
+                    "image, `model.predict(x_test / 255.0)`, saved after every epoch.")
 note_column.download_button(
     "Download all test predictions (CSV)",
     # Built only when clicked: one row per test image, index, true, predicted, confidence, 10 probabilities.
     functools.partial(evaluation.predictions_csv, labels, final, names),
     file_name=f"{card.dataset}-{card.id}-predictions.csv", mime="text/csv", key="mistakes_csv",
     help="index, true label, predicted label, confidence, then the probability of each of the 10 classes.")
+
+
+with st.expander("The same in Keras and numpy"):
+    st.markdown("With `model` this saved model and `x_test`, `y_test` the test set as loaded (pixels 0–255, so "
+                "divided by 255 as in training):")
+    st.code(f"probabilities = model.predict(x_test / 255.0)   # shape {final.shape}\n"
+            "predicted = np.argmax(probabilities, axis=1)\n"
+            f"np.mean(predicted == y_test)   # {evaluation.accuracy(labels, predicted):.4f}  the test accuracy\n"
+            f"np.sum(predicted != y_test)   # {wrong}  wrong answers\n"
+            "# The mistakes with the largest loss, −log(probability given to the true class), largest first:\n"
+            "wrong = np.flatnonzero(predicted != y_test)\n"
+            "loss = -np.log(probabilities[wrong, y_test[wrong]])\n"
+            f"wrong[np.argsort(-loss)][:{WORST_SHOWN}]", language="python")
 
 
 # ## Which confusion cell is open: from the URL (?true=&pred=) the first time, then from the widgets
@@ -63,8 +82,8 @@ def cell_from_url() -> tuple[int, int]:
         return wanted
     except ValueError:
         st.warning(f"The link's confusion cell (true={st.query_params.get('true')!r}, "
-                   f"pred={st.query_params.get('pred')!r}) is not two class numbers 0–9; showing the most "
-                   "confused pair instead.")
+                   f"pred={st.query_params.get('pred')!r}) is not two class numbers 0–{len(names) - 1}; showing the "
+                   "most confused pair instead.")
         return default
 
 
@@ -118,10 +137,11 @@ def cell_explorer() -> None:
     if len(shown):  # one element holding all the pictures (they wrap), not a grid of columns: cheaper to draw
         st.image([plots.enlarge(data.x_test[index], 4) for index in shown], width=112,
                  caption=[f"#{index} · confidence {final[index][predicted_class]:.0%}" for index in shown])
-    if len(cell) > len(shown):
+    if len(shown):
         st.caption(f"Showing {len(shown)} of {len(cell)}, in test-set order. The number is the image's index in "
                    "x_test (open it on the Predict page); the percentage is the probability the model gave to "
                    f"{names[predicted_class]}.")
+    if len(cell) > len(shown):
         st.button(f"Show {min(GALLERY_PAGE, len(cell) - len(shown))} more", key="mistakes_more",
                   on_click=lambda: st.session_state.update(mistakes_shown=len(shown) + GALLERY_PAGE))
 
@@ -143,11 +163,12 @@ st.caption("**Precision**: of the images the model called this class, the fracti
            "the images of this class, the fraction the model found. A class's **accuracy** (right answers among "
            "its own images) is the same number as its recall.")
 
-# ## The worst mistakes: wrong, and sure of it
+# ## The worst mistakes: the largest losses
 
-st.subheader("The most confident mistakes")
-st.caption("Wrong answers given with the highest confidence — the largest losses, −log p(true class). Red bar: "
-           "the prediction; blue bar: the true class. Some are badly written or mislabelled images.")
+st.subheader("The mistakes with the largest loss")
+st.caption("Wrong answers sorted by their loss, −log(probability given to the true class), largest first: the "
+           "images whose true class got the lowest probability. Red bar: the prediction; blue bar: the true class. "
+           "Some are badly written or mislabelled images.")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -164,7 +185,7 @@ if len(worst):
     # One picture rather than six interactive charts: this page is opened by a whole class at once.
     st.image(worst_png(card.id, card.created, tuple(int(index) for index in worst)),
              caption="Test images " + ", ".join(f"#{index}" for index in worst) + " (left to right, top to bottom): "
-                     "predicted label, its confidence and (the true label), red when wrong.")
+                     "predicted label, its probability and (the true label).")
 else:
     st.success("No mistakes on the test set.")
 
@@ -176,7 +197,9 @@ def matrix_by_epoch() -> None:
     st.subheader("The confusion matrix epoch by epoch")
     epochs = len(probabilities)
     epoch = st.slider("After epoch", 1, epochs, epochs, key="mistakes_epoch",
-                      help="The test-set predictions saved after each epoch of training.")
+                      help="The test-set predictions saved after each epoch of training. Watch how the "
+                           "mistakes change, but choose the number of epochs by the validation curves on the Train "
+                           "page, not by these test figures.")
     matrices = evaluation.per_epoch_confusion(labels, probabilities)
     at_epoch = evaluation.predicted_labels(probabilities[epoch - 1])
     st.caption(f"After epoch {epoch}: test accuracy {evaluation.accuracy(labels, at_epoch):.2%}, "

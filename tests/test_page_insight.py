@@ -53,7 +53,7 @@ def first_kernel(card, kind: str) -> np.ndarray:
 def test_fresh_state_shows_the_class_averages_and_what_to_do(models_dir):
     app = run_page()
     assert len(app.get("image")) == 1  # the averages, one PNG
-    assert "average of the 1,000 training images" in texts(app)
+    assert "average of one class's training images (100 per class, 1,000 in all)" in texts(app)
     assert "No trained model for MNIST digits yet" in texts(app)
 
 

@@ -116,7 +116,7 @@ def test_compare_shows_both_accuracies_and_the_disagreements(stored_mnist_model)
     app.selectbox(key="compare_b").set_value(other.id)
     app.run()
     assert not app.exception
-    accuracies = [metric.value for metric in app.metric]
+    accuracies = [metric.value for metric in app.metric if metric.label.startswith("Test accuracy")]
     expected = [f"{store.load_card(card.id).test_accuracy:.2%}" for card in (stored_mnist_model, other)]
     first, second = final_predictions(stored_mnist_model), final_predictions(other)
     labels = datasets.load("mnist", subset="small").y_test
