@@ -126,7 +126,7 @@ def note(name: str) -> str:
 
 def split_sizes(training_images: int, validation_split: float) -> tuple[int, int]:
     """(images the weights learn from, images held back for validation): the last fraction is held back."""
-    learned_from = math.ceil(training_images * (1 - validation_split))
+    learned_from = math.floor(training_images * (1 - validation_split))  # as Keras and the training loop
     return learned_from, training_images - learned_from
 
 

@@ -58,3 +58,14 @@ def test_the_hidden_map_keeps_every_kth_epoch_and_the_last_within_its_budget(mon
     result = hidden_map.result()
     assert hidden_map.stride == 3 and result["epochs"] == [3, 5]
     assert result["points"].shape == (2, 200, 2) and result["points"].dtype == np.float16
+
+
+@pytest.mark.parametrize("size", [1000, 837, 12_345, 60_000])
+def test_the_validation_split_is_the_one_keras_fit_makes(size):
+    from keras.src.trainers.data_adapters.array_slicing import train_validation_split
+
+    images, labels = np.arange(size)[:, None], np.arange(size)
+    for fraction in (0.05, 0.1, 0.15, 0.3, 0.5):
+        (ours, _), (held_back, _) = loop.split_validation(images, labels, fraction)
+        (theirs, _), (theirs_held_back, _) = train_validation_split((images, labels), validation_split=fraction)
+        assert len(ours) == len(theirs) and len(held_back) == len(theirs_held_back)

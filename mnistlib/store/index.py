@@ -68,9 +68,7 @@ class ModelEntry(NamedTuple):
 
     def label(self) -> str:
         """A readable line for menus: name · epochs · validation (or test) accuracy."""
-        if self.val_accuracy is not None:
-            return f"{self.name} · {self.epochs_run} epochs · validation {self.val_accuracy:.1%}"
-        return f"{self.name} · {self.epochs_run} epochs · test {self.test_accuracy:.1%}"
+        return folders.label(self.name, self.epochs_run, self.val_accuracy, self.test_accuracy)
 
 
 def _path() -> Path:

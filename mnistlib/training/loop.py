@@ -54,7 +54,7 @@ def steps_per_chunk(model, batch_size: int) -> int:
 
 def split_validation(x: np.ndarray, y: np.ndarray, fraction: float):
     """(x_train, y_train), (x_val, y_val): the last fraction held back, exactly as Keras's validation_split."""
-    split_at = int(math.ceil(len(x) * (1 - fraction)))
+    split_at = int(math.floor(len(x) * (1 - fraction)))  # Keras 3: floor(batch_dim * (1 - validation_split))
     return (x[:split_at], y[:split_at]), (x[split_at:], y[split_at:])
 
 
