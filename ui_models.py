@@ -161,3 +161,30 @@ def teacher_panel() -> None:
                      help="Free a name when a student changed computer or browser: the next browser to type it "
                           "gets it, with the models in its list.")
         st.button("Free this name", key="teacher_free_button", on_click=_free_name)
+
+
+# ## Take a model home: its .keras file, and a project that trains it again with plain Keras
+
+
+def downloads(card, key: str = "downloads") -> None:
+    """Download buttons for a stored model: the .keras file and a zip with train.py, data.npz and a README
+    (built only when clicked); a model that cannot be exported says why instead."""
+    from mnistlib import export
+
+    try:
+        export.check(card.id)
+    except (ValueError, LookupError, RuntimeError, OSError) as error:
+        st.warning(f"This model cannot be downloaded: {names.markdown_escape(str(error))}")
+        return
+    model_column, project_column = st.columns(2)
+    model_column.download_button(
+        "Model (.keras)", data=lambda: export.model_bytes(card.id), file_name=f"mnist-lab-{card.id}.keras",
+        mime="application/octet-stream", on_click="ignore", key=f"{key}_keras", icon="⬇️", width="stretch",
+        help=f'In Python: `import keras`, then `model = keras.saving.load_model("mnist-lab-{card.id}.keras")`; '
+             "give it images divided by 255, like x_test / 255.0.")
+    project_column.download_button(
+        "Train it yourself (.zip)", data=lambda: export.project_zip(card.id), file_name=f"mnist-lab-{card.id}.zip",
+        mime="application/zip", on_click="ignore", key=f"{key}_project", icon="⬇️", width="stretch",
+        help="train.py with this model's exact layers and settings in plain Keras (keras.Sequential, compile, fit, "
+             "evaluate), the data it was trained on (data.npz) and a three-line README: `python train.py` trains it "
+             "again and prints its test accuracy.")

@@ -9,6 +9,7 @@ import numpy as np
 import streamlit as st
 
 import ui
+import ui_models
 from mnistlib import browse_data, concepts, evaluation, models, plots, store
 from ui_components import image_browser
 
@@ -19,6 +20,7 @@ MAX_PAYLOAD_BYTES = 40_000_000  # the most the page sends a browser at once (ser
 ui.setup_page("Predict", "🔮")
 st.title("Predictions on the test set")
 name = ui.chosen_dataset()
+ui_models.flash()  # what the last rename or delete did
 card = ui.model_picker(name, key="predict_model") or ui.require_model(name)
 data = ui.require_dataset(card.dataset, card.subset)
 size, class_names = len(data.y_test), data.class_names
@@ -301,3 +303,9 @@ else:
             st.session_state.pop(FAILED_KEY, None)
             st.rerun()
     server_browser()
+
+# ## This model: rename or delete it (your own), take it home
+
+with st.expander("This model: rename, delete, download"):
+    ui_models.manage(card, key="predict_manage")
+    ui_models.downloads(card, key="predict_download_model")
