@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 import ui_identity
-from mnistlib import config, datasets, names, store
+from mnistlib import concepts, config, datasets, names, store
 
 DEFAULT_DATASET = "mnist"
 
@@ -30,6 +30,8 @@ PAGES = [
     PageEntry("pages/home.py", "Home", "🔢", "", "what MNIST Lab teaches, and a quick start", default=True),
     PageEntry("pages/dataset.py", "Dataset", "🗂️", "Dataset",
               "the images and labels, and why they are split into training and test sets"),
+    PageEntry("pages/own_data.py", "Your data", "📤", "Your_data",
+              "add a dataset of your own images (a zip of class folders) and train on it like on MNIST"),
     PageEntry("pages/train.py", "Train", "🏋️", "Train", "choose a network and settings, train it and watch it learn"),
     PageEntry("pages/predict.py", "Predict", "🔮", "Predict",
               "each test image with its predicted label and probability histogram"),
@@ -208,7 +210,7 @@ def open_card(model_id: str):
     try:
         return store.load_card(model_id)
     except store.CorruptModelError:
-        st.error("This saved model is damaged: pick another one or train a new one.")
+        st.error(concepts.DAMAGED_MODEL)
     except store.ModelNotFoundError:
         st.warning("This model has just been deleted: pick another one.")
     return None
@@ -277,6 +279,10 @@ def model_picker(dataset: str, key: str = "model_choice", label: str = "Model"):
             current.label()
 
     right.selectbox(label, list(by_id), key=key, format_func=label_of, on_change=pick)
+    broken = store.index.broken()
+    if broken:
+        right.caption(f"{len(broken)} saved model(s) are damaged and not listed (the teacher can delete them on the "
+                      "Class board).")
     if not entries and scope == "mine":
         right.caption("You have no models for this dataset yet: train one on the Train page.")
     return current if st.session_state[key] == current.id else open_card(st.session_state[key])

@@ -138,8 +138,21 @@ def _free_name() -> None:
         say("success", "Freed: the next browser to type this name gets it (the models in its list stay).")
 
 
+def _delete_damaged() -> None:
+    def delete_all(actor) -> int:
+        for broken in store.index.broken():
+            store.ownership.remove(broken.id, actor)
+        return len(broken_models)
+
+    broken_models = store.index.broken()
+    done, removed = _act(delete_all)
+    if done:
+        say("success", f"{removed} damaged model(s) deleted.")
+
+
 def teacher_panel() -> None:
-    """Reveal or hide test accuracy, clear the board (typed confirmation), and free a student's name."""
+    """Reveal or hide test accuracy, clear the board (typed confirmation), delete damaged models, and free a
+    student's name."""
     st.session_state["teacher_reveal_test"] = students.test_revealed()
     st.toggle("Show test accuracy to the class", key="teacher_reveal_test", on_change=_reveal,
               help="At the end, once everyone has chosen their model by validation accuracy.")
@@ -148,6 +161,13 @@ def teacher_panel() -> None:
                     f"term). Type **{CLEAR_PHRASE}** to confirm.")
         st.text_input("Confirmation", key="teacher_clear_confirm", placeholder=CLEAR_PHRASE)
         st.button("Clear the board", key="teacher_clear_board", on_click=_clear_board)
+    broken = store.index.broken()
+    if broken:
+        with st.expander(f"Damaged models ({len(broken)})"):
+            st.markdown("Their files cannot be read, so no page lists them:")
+            st.dataframe({"Model": [model.id for model in broken], "What is wrong": [model.message for model in broken]},
+                         hide_index=True, width="stretch")
+            st.button("Delete the damaged models", key="teacher_delete_damaged", on_click=_delete_damaged)
     roster = students.roster()
     with st.expander(f"Students ({len(roster)})"):
         if not roster:

@@ -40,3 +40,17 @@ def test_someone_elses_model_offers_no_rename_and_says_whose_it_is(models_dir):
     assert "predict_manage_name" not in [element.key for element in app.text_input]
     assert any("belongs to Ada" in element.value for element in app.caption)
     assert {"Model (.keras)", "Train it yourself (.zip)"} <= set(labels(app, "download_button"))
+
+
+def test_damaged_models_are_counted_in_the_picker_and_the_teacher_deletes_them_on_the_board(models_dir):
+    from tests.conftest import train_and_store
+
+    good, bad = train_and_store("mnist", epochs=1), train_and_store("mnist", epochs=1, name="bad")
+    (models_dir / bad.id / "card.json").write_text("{ truncated")
+    store.index.rebuild()
+    app = run_page("pages/predict.py", query={"model": good.id}, session={"actor": ADA})
+    assert any("1 saved model(s) are damaged" in element.value for element in app.caption)
+    board = run_page("pages/board.py", session={"actor": store.TEACHER})
+    board.button(key="teacher_delete_damaged").click().run()
+    assert not board.exception and not (models_dir / bad.id).exists() and (models_dir / good.id).exists()
+    assert store.index.broken() == []
