@@ -6,9 +6,11 @@ import numpy as np
 import streamlit as st
 
 import ui_identity
-from mnistlib import concepts, config, datasets, names, store
+from mnistlib import concepts, config, datasets, names, store, user_datasets
 
 DEFAULT_DATASET = "mnist"
+REMOVED_DATASET = ("The dataset this model was trained on has been removed, so the model cannot be opened here (it "
+                   "stays on the class board).")
 
 
 # ## The pages, named once: app.py builds the navigation from this list, the home page the flow
@@ -57,6 +59,7 @@ def page_entry(path: str) -> PageEntry:
 def setup_page(title: str, icon: str) -> None:
     """Configure the page and draw the sidebar every page shares."""
     st.set_page_config(page_title=f"{title} · MNIST Lab", page_icon=icon, layout="wide")
+    chosen_dataset()  # here, so that a message about the link's dataset shows in the page, not the sidebar
     sidebar()
 
 
@@ -96,8 +99,19 @@ def _choice_from_url(key: str, valid, default):
 
 
 def chosen_dataset() -> str:
-    """The dataset this user is working with (shared by all pages, kept in ?dataset=)."""
-    return _choice_from_url("dataset", datasets.available(), DEFAULT_DATASET)
+    """The dataset this user is working with (shared by all pages, kept in ?dataset=); a dataset removed meanwhile
+    gives way to the default, with a message."""
+    available = datasets.available()
+    removed = st.session_state.get("dataset")
+    if "dataset" in st.session_state and removed not in available:
+        model = _entry(st.session_state.get("model"))
+        instead = f"showing {datasets.info(DEFAULT_DATASET).title} instead."
+        st.warning(f"{REMOVED_DATASET} Now {instead}" if model is not None and model.dataset == removed else
+                   f"The dataset {names.markdown_escape(str(removed))} has been removed; {instead}")
+        st.session_state["dataset"] = DEFAULT_DATASET
+        st.session_state.pop("model", None)
+        st.query_params.pop("model", None)
+    return _choice_from_url("dataset", available, DEFAULT_DATASET)
 
 
 def dataset_selector(key: str = "dataset_choice") -> str:
@@ -138,10 +152,19 @@ def chosen_image_index(size: int, key: str = "image") -> int:
 # ## Cached loaders: shared, read-only resources and per-model arrays
 
 
-@st.cache_resource(show_spinner="Loading the dataset…")
-def load_dataset(name: str, subset: str) -> datasets.Dataset:
-    """The verified dataset, loaded once per server and shared (its arrays are read-only)."""
+@st.cache_resource(show_spinner="Loading the dataset…", max_entries=8)
+def _loaded_dataset(name: str, subset: str, version: str) -> datasets.Dataset:
     return datasets.load(name, subset=subset)
+
+
+def load_dataset(name: str, subset: str) -> datasets.Dataset:
+    """The verified dataset, loaded once per server and shared (its arrays are read-only); keyed by when it was
+    added and its checksums too, so a dataset removed and added again under the same name is loaded afresh."""
+    entry = datasets.info(name)
+    return _loaded_dataset(name, subset, entry.created + "".join(sorted(entry.sha256.values())))
+
+
+load_dataset.clear = _loaded_dataset.clear  # forget every loaded dataset, like a cached function's clear()
 
 
 def require_dataset(name: str, subset: str | None = None) -> datasets.Dataset:
@@ -195,25 +218,40 @@ SCOPES = {"mine": "mine", "class": "the whole class", "teacher": "the teacher's"
 
 def list_models(dataset: str, scope: str = "class") -> list:
     """Stored models of a dataset from the index (this user's first, then newest first), as store.ModelEntry;
-    scope "mine", "class" or "teacher"."""
+    scope "mine", "class" or "teacher". Models of an earlier dataset of the same name (removed, then added again)
+    are left out; with dataset None (every dataset) they are listed."""
     actor = ui_identity.current_actor()
     viewer = actor.key if actor else ""
-    if scope == "teacher":
-        return store.entries(dataset, viewer=viewer, scope=f"owner:{store.TEACHER.key}")
     if scope == "mine" and not viewer:
         return []
-    return store.entries(dataset, viewer=viewer, scope=scope)
+    entries = store.entries(dataset, viewer=viewer,
+                            scope=f"owner:{store.TEACHER.key}" if scope == "teacher" else scope)
+    try:
+        added = datasets.info(dataset).created if dataset is not None else ""
+    except (ValueError, datasets.DataCorruptError):  # removed or damaged: nothing of it opens
+        return entries
+    return [entry for entry in entries if user_datasets.trained_on(dataset, entry.created, added)] if added else entries
 
 
 def open_card(model_id: str):
-    """The full card of a stored model, or None with a message when its files are damaged or gone."""
+    """The full card of a stored model, or None with a message when its files are damaged or gone, or its dataset
+    has been removed."""
     try:
-        return store.load_card(model_id)
+        card = store.load_card(model_id)
     except store.CorruptModelError:
         st.error(concepts.DAMAGED_MODEL)
     except store.ModelNotFoundError:
         st.warning("This model has just been deleted: pick another one.")
+    else:
+        if user_datasets.trained_on(card.dataset, card.created):
+            return card
+        st.warning(REMOVED_DATASET)
     return None
+
+
+def _opens(entry) -> bool:
+    """Was this indexed model trained on its dataset as stored now (not on one removed since)?"""
+    return user_datasets.trained_on(entry.dataset, entry.created)
 
 
 def current_model_card(dataset: str):
@@ -224,13 +262,19 @@ def current_model_card(dataset: str):
         chosen = None
         if wanted is not None:
             entry = _entry(wanted)
-            if entry is None or entry.dataset != dataset:
+            if entry is not None and not _opens(entry):
+                st.warning(f"{REMOVED_DATASET} Showing the default instead.")
+            elif entry is None or entry.dataset != dataset:
                 st.warning(f"The link asks for model {names.markdown_escape(wanted[:40])}, which is not stored here "
                            "for this dataset; showing the default instead.")
             else:
                 chosen = wanted
         st.session_state["model"] = chosen
     chosen = st.session_state["model"]
+    if chosen is not None and (entry := _entry(chosen)) is not None and entry.dataset == dataset \
+            and not _opens(entry):  # chosen in a picker: a model of an earlier dataset of the same name
+        st.warning(f"{REMOVED_DATASET} Showing the default instead.")
+        chosen = None
     if chosen is None or (entry := _entry(chosen)) is None or entry.dataset != dataset:
         newest = list_models(dataset)  # the viewer's own first
         chosen = newest[0].id if newest else None

@@ -1,26 +1,19 @@
 """The dataset registry: MNIST and Fashion-MNIST, fetched from the first source that works, verified, loaded fast;
-and datasets of the user's own images, stored beside them and verified the same way."""
+and datasets of the user's own images (stored and verified the same way by user_datasets.py)."""
 
 import hashlib
-import json
 import os
-import secrets
-import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from mnistlib import config, dataset_checks, names, sources
-from mnistlib.dataset_checks import NAME_PATTERN
+from mnistlib import config, sources, user_datasets
+from mnistlib.dataset_checks import PARTS
 
-PARTS = ("x_train", "y_train", "x_test", "y_test")
 FULL_SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,), "x_test": (10000, 28, 28), "y_test": (10000,)}
 SMALL_DIR = Path(__file__).parent / "small"
-# The user's own datasets: config.data_dir()/custom/NAME/ holds the four .npy files and META_FILE.
-META_FILE = "dataset.json"
 
 
 @dataclass(frozen=True)
@@ -37,6 +30,8 @@ class DatasetInfo:
     source: str = ""  # a user dataset: the file it was made from
     created: str = ""  # a user dataset: when it was added (ISO 8601, UTC)
     notes: tuple[str, ...] = ()  # a user dataset: what the import did (skipped files, inverted images, split)
+    added_by: str = ""  # a user dataset: the display name of who added it ("" for the command line)
+    added_by_key: str = ""  # and their key (store.Actor.key), who may remove it
 
 
 REGISTRY = {
@@ -108,15 +103,16 @@ class Dataset:
 
 def available() -> list[str]:
     """Names of the known datasets: MNIST, Fashion-MNIST, then the user's own (readable ones, sorted)."""
-    return list(REGISTRY) + [name for name in custom_names() if _readable(name)]
+    return list(REGISTRY) + user_datasets.readable_names()
 
 
 def info(name: str) -> DatasetInfo:
     """The registry entry for name; ValueError listing the known names otherwise (DataCorruptError: unreadable)."""
     if name in REGISTRY:
         return REGISTRY[name]
-    if isinstance(name, str) and NAME_PATTERN.fullmatch(name) and (custom_dir() / name / META_FILE).is_file():
-        return _read_meta(name)
+    entry = user_datasets.entry(name)
+    if entry is not None:
+        return entry
     raise ValueError(f"Unknown dataset {name!r}: choose one of {', '.join(available())}.")
 
 
@@ -141,7 +137,7 @@ def dataset_dir(name: str) -> Path:
     """Folder of one dataset's verified .npy files."""
     if name in REGISTRY:
         return config.data_dir() / name
-    return custom_dir() / info(name).name
+    return user_datasets.custom_dir() / info(name).name
 
 
 def _verify(name: str, part: str, array: np.ndarray, expected: dict, where: str) -> np.ndarray:
@@ -195,6 +191,9 @@ def load(name: str, subset: str | None = None) -> Dataset:
     subset = subset or config.subset()
     if subset not in config.SUBSETS:
         raise ValueError(f"Unknown subset {subset!r}: choose one of {', '.join(config.SUBSETS)}.")
+    sent = user_datasets.sent(name, subset)
+    if sent is not None:  # sent with a task to this process (a Dask worker): not on its disk
+        return sent
     arrays = _load_full(name) if subset == "full" or entry.custom else _load_small(name)
     if max(int(arrays["y_train"].max()), int(arrays["y_test"].max())) >= len(entry.class_names):
         raise DataCorruptError(f"{entry.title} has labels beyond its {len(entry.class_names)} class names. "
@@ -207,8 +206,8 @@ def is_fetched(name: str) -> bool:
     return all((dataset_dir(name) / f"{part}.npy").is_file() for part in PARTS)
 
 
-def _save_atomically(path: Path, array: np.ndarray) -> None:
-    """Write one .npy through a temporary file so readers never see half a file."""
+def save_array(path: Path, array: np.ndarray) -> None:
+    """Write one .npy through a temporary file so that readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".npy")
     try:
@@ -251,95 +250,42 @@ def fetch(name: str, progress=None) -> Path:
             failures.append(f"{label}: {', '.join(mismatched)} failed verification")
             continue
         for part in PARTS:
-            _save_atomically(dataset_dir(name) / f"{part}.npy", arrays[part])
+            save_array(dataset_dir(name) / f"{part}.npy", arrays[part])
         if progress:
             progress(1, 1, f"{entry.title} verified from the {label}")
         return dataset_dir(name)
     raise DataMissingError(f"Could not fetch {entry.title} from any source: " + "; ".join(failures))
 
 
-## The user's own datasets
-
-
-def custom_dir() -> Path:
-    """Folder holding one sub-folder per user dataset."""
-    return config.data_dir() / "custom"
+## The user's own datasets (user_datasets.py), part of the registry's API
 
 
 def custom_names() -> list[str]:
     """Names of the stored user datasets, sorted, readable or not (a damaged one can still be removed)."""
-    if not custom_dir().is_dir():
-        return []
-    return sorted(folder.name for folder in custom_dir().iterdir()
-                  if NAME_PATTERN.fullmatch(folder.name) and folder.is_dir())
-
-
-def _readable(name: str) -> bool:
-    try:
-        info(name)
-    except (ValueError, DataCorruptError):
-        return False
-    return True
+    return user_datasets.custom_names()
 
 
 def check_new_name(name) -> str:
     """name if a new user dataset may take it; ValueError with one sentence saying why not otherwise."""
-    return dataset_checks.check_new_name(name, builtin=REGISTRY, existing=custom_names())
+    return user_datasets.check_new_name(name)
 
 
-def add(name: str, arrays: dict, class_names, title: str | None = None, source: str = "", notes=()) -> DatasetInfo:
-    """Store a user dataset (checked, with its checksums) and return its entry; ValueError for bad input.
-
-    arrays: x_train (N, 28, 28) uint8 0–255, y_train (N,) integers 0..classes-1, x_test, y_test the same.
-    """
-    name = check_new_name(name)
-    class_names = dataset_checks.check_class_names(class_names)
-    arrays = dataset_checks.check_arrays(arrays, len(class_names))
-    dataset_checks.check_class_sizes(class_names, arrays["y_train"], arrays["y_test"])
-    meta = {"format": 1, "name": name, "title": names.clean(title or name, 60, "A dataset title"),
-            "class_names": list(class_names), "sha256": {part: checksum(arrays[part]) for part in PARTS},
-            "source": str(source), "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "notes": [str(note) for note in notes]}
-    custom_dir().mkdir(parents=True, exist_ok=True)
-    # Written in a hidden folder and renamed into place: a dataset is there whole or not at all.
-    temporary = Path(tempfile.mkdtemp(dir=custom_dir(), prefix=f".adding-{name}-"))
-    try:
-        for part in PARTS:
-            _save_atomically(temporary / f"{part}.npy", arrays[part])
-        (temporary / META_FILE).write_text(json.dumps(meta, indent=1, ensure_ascii=False), encoding="utf-8")
-        os.chmod(temporary, 0o755)
-        try:
-            os.rename(temporary, custom_dir() / name)
-        except OSError as error:  # another dataset of this name arrived meanwhile: a non-empty folder stays
-            raise ValueError(f"A dataset named {name!r} already exists; choose another name.") from error
-    finally:
-        shutil.rmtree(temporary, ignore_errors=True)
-    return info(name)
+def add(name: str, arrays: dict, class_names, title: str | None = None, source: str = "", notes=(),
+        added_by=None) -> DatasetInfo:
+    """Store a user dataset and return its entry (see user_datasets.add); ValueError for bad input."""
+    return user_datasets.add(name, arrays, class_names, title=title, source=source, notes=notes, added_by=added_by)
 
 
 def remove(name: str) -> None:
     """Delete a user dataset (its models stay in the store); ValueError for a built-in or unknown name."""
-    for builtin in REGISTRY:
-        if isinstance(name, str) and dataset_checks.name_key(name) == dataset_checks.name_key(builtin):
-            raise ValueError(f"{builtin} is built in and cannot be removed; only your own datasets can.")
-    if name not in custom_names():
-        raise ValueError(f"There is no dataset of your own named {name!r}; "
-                         "python -m mnistlib dataset list shows them.")
-    # Renamed away first, so no reader ever sees half a dataset.
-    doomed = custom_dir() / f".removing-{name}-{secrets.token_hex(4)}"
-    os.rename(custom_dir() / name, doomed)
-    shutil.rmtree(doomed)
+    user_datasets.remove(name)
 
 
-def _read_meta(name: str) -> DatasetInfo:
-    """The entry of a user dataset from its JSON; DataCorruptError naming the file when it cannot be used."""
-    path = custom_dir() / name / META_FILE
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-        class_names = dataset_checks.check_class_names(meta["class_names"])
-        sha256 = {part: str(meta["sha256"][part]) for part in PARTS}
-        return DatasetInfo(name=name, title=str(meta["title"]), subject="your own images", class_names=class_names,
-                           sha256=sha256, small_sha256=sha256, custom=True, source=str(meta.get("source", "")),
-                           created=str(meta.get("created", "")), notes=tuple(map(str, meta.get("notes", ()))))
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise DataCorruptError(f"{path} cannot be read ({error}). {repair_hint(name)}") from error
+def to_arrays(name: str, subset: str | None = None) -> dict:
+    """A dataset as plain values to send with a task: x_train, y_train, x_test, y_test, class_names, title, checksum."""
+    return user_datasets.to_arrays(name, subset)
+
+
+def from_arrays(name: str, subset: str, arrays: dict) -> Dataset:
+    """The Dataset to_arrays sent (checksum verified), known to info() and load() in this process from now on."""
+    return user_datasets.from_arrays(name, subset, arrays)

@@ -10,7 +10,6 @@ import math
 import re
 import zipfile
 import zlib
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -18,6 +17,7 @@ from numpy.lib import format as npy_format
 from PIL import Image
 
 from mnistlib import dataset_checks, datasets, images
+from mnistlib.imported_data import DatasetFileError, Example, ImportedData
 from mnistlib.safe_zip import SafeZip
 
 MAX_IMAGE_BYTES = 20_000_000  # one image file
@@ -27,61 +27,26 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp"}
 ARCHIVE_SUFFIXES = {".zip", ".npz", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar"}
 SYSTEM_FILES = {"__macosx", "thumbs.db", "desktop.ini"}  # added by zip tools; ignored like hidden files
 TEST_FRACTION_RANGE = (0.05, 0.5)
-
-
-class DatasetFileError(ValueError):
-    """A file that cannot become a dataset, with one sentence saying why and what to do."""
-
-
-@dataclass(frozen=True, repr=False)
-class ImportedData:
-    """A dataset read from a file, not yet stored: arrays (x (N, 28, 28) uint8 0–255, y (N,) uint8) and a report."""
-
-    class_names: tuple[str, ...]
-    arrays: dict  # x_train, y_train, x_test, y_test
-    source: str  # the file's name
-    split: str  # "folders": the zip's train/ and test/; "stratified": split here; "file": the .npz's own
-    dark_on_light: int = 0  # images whose light background was inverted to MNIST's white on black
-    light_on_dark: int = 0  # images already light ink on a dark background
-    skipped: tuple[str, ...] = field(default=())  # members that are not images, left out
-
-    def __repr__(self):
-        return (f"ImportedData({self.source!r}, classes={len(self.class_names)}, "
-                f"train={len(self.arrays['y_train'])}, test={len(self.arrays['y_test'])}, split={self.split!r})")
-
-    def notes(self) -> list[str]:
-        """What the import did, as sentences for a student."""
-        train, test = len(self.arrays["y_train"]), len(self.arrays["y_test"])
-        how = {"folders": "as the zip's train/ and test/ folders say", "file": "as the .npz file says",
-               "stratified": "split here, the same fraction from every class"}[self.split]
-        notes = [f"{len(self.class_names)} classes, {train:,} training and {test:,} test images ({how})."]
-        if self.dark_on_light:
-            notes.append(f"Dark ink on a light background detected in {_count(self.dark_on_light, 'image')}: "
-                         "inverted to white on black, like MNIST.")
-        if self.light_on_dark:
-            notes.append(f"Light ink on a dark background detected in {_count(self.light_on_dark, 'image')}: "
-                         "kept as it is, like MNIST.")
-        if self.skipped:
-            shown = ", ".join(self.skipped[:5]) + (", …" if len(self.skipped) > 5 else "")
-            what = "is not an image" if len(self.skipped) == 1 else "are not images"
-            notes.append(f"Skipped {_count(len(self.skipped), 'file')} that {what}: {shown}.")
-        return notes
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+EXAMPLE_SIDE = 160  # the "before" picture of each class's example is shrunk to this longer side
+__all__ = ["DatasetFileError", "Example", "ImportedData", "add_imported", "import_file", "read_file", "read_npz",
+           "read_zip", "stratified_split"]
 
 
 def import_file(source, name: str, filename: str | None = None, title: str | None = None,
-                test_fraction: float = 0.2, progress=None) -> datasets.DatasetInfo:
+                test_fraction: float = 0.2, progress=None, added_by=None) -> datasets.DatasetInfo:
     """Read a .zip or .npz (a path, or bytes with their filename) and store it as dataset name; returns its entry.
 
     ValueError (DatasetFileError for the file itself) with one sentence when anything is wrong; nothing is stored then.
+    added_by: the store.Actor adding it (None: the command line).
     """
     datasets.check_new_name(name)  # before decoding thousands of images
-    imported = read_file(source, filename, test_fraction, progress)
+    return add_imported(name, read_file(source, filename, test_fraction, progress), title, added_by)
+
+
+def add_imported(name: str, imported: ImportedData, title: str | None = None, added_by=None) -> datasets.DatasetInfo:
+    """Store what read_file read as dataset name (with its notes); ValueError when the name is taken or bad."""
     return datasets.add(name, imported.arrays, imported.class_names, title=title, source=imported.source,
-                        notes=imported.notes())
+                        notes=imported.notes(), added_by=added_by)
 
 
 def read_file(source, filename: str | None = None, test_fraction: float = 0.2, progress=None) -> ImportedData:
@@ -196,14 +161,18 @@ def read_zip(content, filename: str = "images.zip", test_fraction: float = 0.2, 
                                    f"{f' ({shown})' if folders else ''}; a dataset needs {low} to {high} classes, "
                                    "one folder of images per class.")
         class_names = dataset_checks.check_class_names(folders)
-        counts = {"inverted": 0, "kept": 0}
+        counts, examples = {"inverted": 0, "kept": 0}, {}
         total = sum(len(members) for classes in groups.values() for members in classes.values())
         prepared = {}
         for group, classes in groups.items():
             pictures, labels = [], []
             for label, folder in enumerate(folders):
                 for member in sorted(classes.get(folder, []), key=lambda member: member.filename):
-                    image, inverted = _prepare(archive.read(member, MAX_IMAGE_BYTES), member.filename)
+                    content = archive.read(member, MAX_IMAGE_BYTES)
+                    image, inverted = _prepare(content, member.filename)
+                    if label not in examples:
+                        examples[label] = Example(class_names[label], member.filename, _preview(content), image,
+                                                  inverted)
                     pictures.append(image)
                     labels.append(label)
                     counts["inverted" if inverted else "kept"] += 1
@@ -221,7 +190,15 @@ def read_zip(content, filename: str = "images.zip", test_fraction: float = 0.2, 
         split = "folders"
     dataset_checks.check_class_sizes(class_names, arrays["y_train"], arrays["y_test"])
     arrays = dataset_checks.check_arrays(arrays, len(class_names))
-    return ImportedData(class_names, arrays, filename, split, counts["inverted"], counts["kept"], tuple(skipped))
+    return ImportedData(class_names, arrays, filename, split, counts["inverted"], counts["kept"], tuple(skipped),
+                        tuple(examples[label] for label in sorted(examples)))
+
+
+def _preview(content: bytes) -> np.ndarray:
+    """An image file (already checked by _prepare) in grey, shrunk to at most EXAMPLE_SIDE pixels on its longer side."""
+    picture = Image.fromarray(images.decode_upload(content, max_bytes=MAX_IMAGE_BYTES, max_pixels=MAX_IMAGE_PIXELS))
+    picture.thumbnail((EXAMPLE_SIDE, EXAMPLE_SIDE))
+    return np.asarray(picture)
 
 
 def stratified_split(pictures: np.ndarray, labels: np.ndarray, test_fraction: float, seed: int = 0) -> dict:

@@ -49,7 +49,7 @@ def _right_answers(labels, predicted, indices) -> int:
 
 
 def predictions(card):
-    """The card's test set and its final probabilities (M, 10) and labels, or an error and None."""
+    """The card's test set and its final probabilities (M, classes) and labels, or an error and None."""
     data = ui.require_dataset(card.dataset, card.subset)
     try:
         probabilities = ui.model_probabilities(card.id, card.created)[-1]
@@ -83,7 +83,7 @@ for letter, card, column, accuracy, (data, _, predicted) in zip("AB", (first, se
                    f"{card.training_seconds:.0f} s of training · tested on {len(data.y_test):,} images "
                    f"({card.subset} set)")
         st.plotly_chart(plots.training_curves(card.history, height=280), key=f"compare_curves_{letter}")
-        st.plotly_chart(plots.confusion_heatmap(evaluation.confusion_matrix(data.y_test, predicted),
+        st.plotly_chart(plots.confusion_heatmap(evaluation.confusion_matrix(data.y_test, predicted, len(data.class_names)),
                                                 data.class_names), key=f"compare_matrix_{letter}")
 
 st.caption("The two matrices have their own colour scales: compare the numbers in the cells, not the shades. "
@@ -93,7 +93,8 @@ st.caption(concepts.note("training_figures"))
 
 st.subheader("Accuracy per class")
 names = list(results[0][0].class_names)
-per_class = [evaluation.per_class_metrics(data.y_test, predicted)["accuracy"] for data, _, predicted in results]
+per_class = [evaluation.per_class_metrics(data.y_test, predicted, len(names))["accuracy"]
+             for data, _, predicted in results]
 chart_column, table_column = st.columns([3, 2], gap="large")
 with chart_column:
     # Accuracies near 100% make equal-looking bars; the share of wrong answers shows the differences.

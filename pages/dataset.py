@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 import ui
-from mnistlib import concepts, datasets, evaluation, models, plots
+from mnistlib import concepts, datasets, evaluation, models, names, plots
 
 ui.setup_page("Dataset", "🗂️")
 st.title("The data")
@@ -27,9 +27,13 @@ if data.subset == "small" and name in datasets.REGISTRY:
             f"seconds. The full {data.title}, as `keras.datasets.{name}.load_data()` returns it, has "
             f"`x_train.shape` {full['x_train']}, `len(y_train)` {full['y_train'][0]}, "
             f"`x_test.shape` {full['x_test']} and `len(y_test)` {full['y_test'][0]}.")
+entry = datasets.info(name)
+if entry.custom:
+    st.info(names.markdown_escape(f"The class's own dataset, added by {entry.added_by or 'the command line'} from "
+                                  f"{entry.source or 'a file'}. " + " ".join(entry.notes)))
 st.markdown(f"Each image is 28×28 pixels of type `{data.x_train.dtype}` (whole numbers 0–255); each label is "
-            f"a class number 0–{classes - 1}. The classes: " + ", ".join(f"**{index}** {label}" for index, label in
-                                                                    enumerate(data.class_names)) + ".")
+            f"a class number 0–{classes - 1}. The classes: " + ", ".join(
+                f"**{index}** {names.markdown_escape(label)}" for index, label in enumerate(data.class_names)) + ".")
 
 # ## Training and test split, told on the actual numbers
 
@@ -49,7 +53,7 @@ st.caption(concepts.note("split") + " " + concepts.note("validation"))
 
 counts_column, samples_column = st.columns([2, 3])
 with counts_column:
-    counts = evaluation.class_counts(data.y_train)
+    counts = evaluation.class_counts(data.y_train, classes)
     st.plotly_chart(plots.class_counts_bar(counts, data.class_names, title="Training images per class"),
                     key="dataset_counts")
     if counts.min() == counts.max():
@@ -63,9 +67,11 @@ with samples_column:
     if st.button("Show other samples", key="dataset_new_sample"):
         st.session_state["dataset_sample_seed"] = st.session_state.get("dataset_sample_seed", 0) + 1
     seed = st.session_state.get("dataset_sample_seed", 0)
-    chosen = np.random.default_rng(seed).choice(len(data.y_train), size=25, replace=False) if seed else np.arange(25)
+    shown = min(25, len(data.y_train))  # a class's own dataset may have fewer training images
+    chosen = np.random.default_rng(seed).choice(len(data.y_train), size=shown, replace=False) if seed else \
+        np.arange(shown)
     st.image(plots.figure_png(plots.sample_grid(data.x_train[chosen], data.y_train[chosen], data.class_names), dpi=70),
-             caption="Training images with their labels" + ("" if seed else " (the first 25)"))
+             caption="Training images with their labels" + ("" if seed else f" (the first {shown})"))
 
 # ## One image, as numbers
 

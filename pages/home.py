@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from mnistlib import datasets
+from mnistlib import datasets, names
 from mnistlib.models import ModelSpec
 
 ui.setup_page("Home", "🔢")
@@ -20,6 +20,10 @@ if name in datasets.REGISTRY:
     images = datasets.FULL_SHAPES["x_train"][0] + datasets.FULL_SHAPES["x_test"][0]
     st.caption(f"{info.title}: {images:,} grey 28×28 images of {info.subject} in {len(info.class_names)} classes — "
                f"{', '.join(info.class_names)}.")
+else:  # the class's own dataset
+    added = f"added by {info.added_by} on the Your data page" if info.added_by else "added with the command line"
+    st.caption(names.markdown_escape(f"{info.title}: {info.subject}, made 28×28 and grey, in "
+                                     f"{len(info.class_names)} classes — {', '.join(info.class_names)}; {added}."))
 
 st.subheader("The flow")
 for page in ui.PAGES[1:]:

@@ -40,10 +40,10 @@ note_column.caption(f"Measured on the {len(labels):,} images of the {card.subset
                     "image, `model.predict(x_test / 255.0)`, saved after every epoch.")
 note_column.download_button(
     "Download all test predictions (CSV)",
-    # Built only when clicked: one row per test image, index, true, predicted, confidence, 10 probabilities.
+    # Built only when clicked: one row per test image, index, true, predicted, confidence, one probability per class.
     functools.partial(evaluation.predictions_csv, labels, final, names),
     file_name=f"{card.dataset}-{card.id}-predictions.csv", mime="text/csv", key="mistakes_csv",
-    help="index, true label, predicted label, confidence, then the probability of each of the 10 classes.")
+    help=f"index, true label, predicted label, confidence, then the probability of each of the {len(names)} classes.")
 
 
 with st.expander("The same in Keras and numpy"):
@@ -71,7 +71,7 @@ def select_cell(true_class: int, predicted_class: int) -> None:
 
 def cell_from_url() -> tuple[int, int]:
     """The cell a shared link asks for, else the most confused pair; a bad link gets a warning."""
-    pairs = evaluation.most_confused(labels, predicted, top=1)
+    pairs = evaluation.most_confused(labels, predicted, top=1, num_classes=len(names))
     default = pairs[0][:2] if pairs else (0, 0)
     if "true" not in st.query_params and "pred" not in st.query_params:
         return default
@@ -108,7 +108,7 @@ def cell_explorer() -> None:
         st.subheader("Confusion matrix")
         normalized = st.toggle("Show each row as fractions of the true class (row-normalised)",
                                key="mistakes_normalized")
-        matrix = evaluation.confusion_matrix(labels, predicted)
+        matrix = evaluation.confusion_matrix(labels, predicted, num_classes=len(names))
         st.plotly_chart(plots.confusion_heatmap(matrix, names, normalized=normalized), key="mistakes_matrix",
                         on_select=cell_clicked, selection_mode="points")
         st.caption(concepts.note("confusion") + " Green diagonal: right answers; red: mistakes (darker = more). "
@@ -116,7 +116,8 @@ def cell_explorer() -> None:
     with pairs_column:
         st.subheader("Most confused pairs")
         st.caption("true → predicted: how many test images. Click one to see them.")
-        for true_class, predicted_class, count in evaluation.most_confused(labels, predicted, top=PAIRS_SHOWN):
+        for true_class, predicted_class, count in evaluation.most_confused(labels, predicted, top=PAIRS_SHOWN,
+                                                                                 num_classes=len(names)):
             st.button(f"{names[true_class]} → {names[predicted_class]}: {count}",
                       key=f"mistakes_pair_{true_class}_{predicted_class}", on_click=select_cell,
                       args=(true_class, predicted_class), width="stretch")
@@ -151,7 +152,7 @@ cell_explorer()
 # ## Per class
 
 st.subheader("Per class")
-metrics = evaluation.per_class_metrics(labels, predicted)
+metrics = evaluation.per_class_metrics(labels, predicted, num_classes=len(names))
 percent = st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent")
 st.dataframe(
     [{"class": names[k], "test images": int(metrics["support"][k]),

@@ -133,6 +133,7 @@ class _Submission:
 class DaskCluster:
     """Trainings on the workers of a Dask cluster that offer the `training` resource."""
 
+    needs_arrays = True  # its workers cannot read the server's disk: a class's own dataset is sent with the task
     crashed_message = ("The machine training this left the Dask cluster during the training (switched off, "
                        "disconnected or out of memory), so nothing was saved. Train again: the same settings and seed "
                        "give the same model.")

@@ -10,15 +10,17 @@ and survive a restart.
 import atexit
 import secrets
 import threading
-from concurrent.futures import CancelledError, ThreadPoolExecutor
+from collections import OrderedDict
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 
-from mnistlib import store
+from mnistlib import datasets, store, user_datasets
 from mnistlib.training import backends, events, journal
 from mnistlib.training.jobs import ACTIVE, ENDED, Job
 from mnistlib.training.requests import TrainRequest
 
 REUSED = ("The class already trained exactly this — same data, settings, seed and epochs — so that model opened at "
           "once: the same seed gives the same result. Change the seed for a different run.")
+KEEP_SENT_DATA = 4  # a class's own datasets kept ready to send to a cluster (see _arrays)
 
 
 class Trainer:
@@ -34,6 +36,7 @@ class Trainer:
         self._closed = False
         self._journal = journal_jobs
         self._server_lock = None
+        self._sent_data: OrderedDict = OrderedDict()  # (dataset, subset, checksum) -> datasets.to_arrays(…)
         threading.Thread(target=self._dispatch, daemon=True, name="mnistlib-events").start()
         if journal_jobs:
             self._recover()
@@ -84,9 +87,30 @@ class Trainer:
         self._order.append(job.id)
 
     def _start(self, job: Job) -> None:
-        """Hand a job to the backend (called with the lock held)."""
-        job.future = self.backend.submit(job.id, job.request.to_dict())
+        """Hand a job to the backend (called with the lock held); a class's own dataset travels with it to a backend
+        that cannot read this disk (needs_arrays)."""
+        try:
+            extra = {"arrays": self._arrays(job.request)} if self._sends_data(job.request) else {}
+        except (ValueError, RuntimeError) as error:  # removed or damaged since the request was made
+            job.future = Future()
+            job.future.set_result(events.failed(f"This training could not start: {error}"))
+        else:
+            job.future = self.backend.submit(job.id, job.request.to_dict(), **extra)
         job.future.add_done_callback(lambda future, job=job: self._hand_over(job, future))
+
+    def _sends_data(self, request: TrainRequest) -> bool:
+        return getattr(self.backend, "needs_arrays", False) and datasets.info(request.dataset).custom
+
+    def _arrays(self, request: TrainRequest) -> dict:
+        """datasets.to_arrays of the request's dataset, built once per dataset checksum (the last few are kept)."""
+        checksum = user_datasets.arrays_checksum(datasets.info(request.dataset).sha256)
+        key = (request.dataset, request.subset, checksum)
+        if key not in self._sent_data:
+            self._sent_data[key] = datasets.to_arrays(request.dataset, request.subset)
+            while len(self._sent_data) > KEEP_SENT_DATA:
+                self._sent_data.popitem(last=False)
+        self._sent_data.move_to_end(key)
+        return self._sent_data[key]
 
     def _hand_over(self, job: Job, future) -> None:
         """Storing a model takes a moment: do it on the trainer's own thread, not the backend's."""
