@@ -1,11 +1,11 @@
-"""Inside the network, the Streamlit side: each element is one call for a page (Draw, Predict, Model insight,
-Train). The computing is mnistlib.insight and mnistlib.lr_finder; the figures are mnistlib.insight_figures."""
+"""Inside the network, the Streamlit side: each element is one call for a page (Draw, Predict, Model insight).
+The computing is mnistlib.insight and mnistlib.hidden_space; the figures are mnistlib.insight_figures."""
 
 import numpy as np
 import streamlit as st
 
 import ui
-from mnistlib import insight, lr_finder, plots, store
+from mnistlib import concepts, insight, models, plots, store
 from mnistlib import insight_figures as figures
 
 TOP_UNITS = 6  # units shown toward the predicted class and toward the runner-up
@@ -15,7 +15,11 @@ MAX_SELECTED = 48  # images shown for a lasso selection on the map
 ## Why this answer, for one image
 
 
-def explain_image(model, image, class_names, key: str, true_label: int | None = None):
+ONE_EPOCH_NOTE = ("This model trained for only one epoch, so what you see here is an early stage: more epochs "
+                  "usually make its unit templates cleaner and its answers surer.")
+
+
+def explain_image(model, image, class_names, key: str, true_label: int | None = None, epochs_run: int | None = None):
     """Hidden units, contributions, saliency (and a CNN's feature maps and Grad-CAM) for one image (28, 28) uint8;
     returns the insight.Explanation, or None after a message when the model cannot be explained."""
     try:
@@ -28,7 +32,7 @@ def explain_image(model, image, class_names, key: str, true_label: int | None = 
                                              f" · wrong ❌ (true: {class_names[true_label]})")
     st.markdown(f"**Predicted: {class_names[predicted]}** ({probabilities[predicted]:.1%}) · runner-up: "
                 f"{class_names[runner_up]} ({probabilities[runner_up]:.1%}){verdict}")
-    for note in explanation.notes:
+    for note in explanation.notes + ((ONE_EPOCH_NOTE,) if epochs_run == 1 else ()):
         st.info(note)
     parts = insight.structure(model)
     names = ["Hidden units", "Pixels (saliency)"] + (["Convolutions"] if parts.convolutions else [])
@@ -94,61 +98,124 @@ def _convolutions(model, image, explanation, class_names, key: str) -> None:
                "second, after pooling, to combinations of them on a coarser grid.")
 
 
+WHY = "Why this answer? The hidden units and pixels behind it"
+
+
+def explanation_expander(model, image, class_names, key: str, expanded: bool = False, epochs_run: int | None = None):
+    """explain_image in an expander (label WHY) whose work runs only while it is open; key: the expander's."""
+    expander = st.expander(WHY, expanded=expanded, key=key, on_change="rerun")
+    with expander:
+        if expander.open:
+            explain_image(model, image, class_names, key=f"{key}_image", epochs_run=epochs_run)
+
+
+def why_this_answer(card, data, index: int, epoch: int, epochs: int, key: str) -> None:
+    """Test image index explained by the saved model, in an expander whose work runs only while it is open.
+    epoch: the epoch the page shows; epochs: how many it can show (the saved model is the last)."""
+    expander = st.expander(WHY, key=key, on_change="rerun")
+    with expander:
+        if not expander.open:
+            return
+        if epoch < epochs:
+            st.caption(f"This explains the saved model (after epoch {card.epochs_run}), not epoch {epoch} that the "
+                       "histogram shows: only that epoch's predictions were kept, not its weights.")
+        try:
+            model = ui.keras_model(card.id, card.created)
+        except store.CorruptModelError:
+            st.error(concepts.DAMAGED_MODEL)
+            return
+        explain_image(model, data.x_test[index], data.class_names, key=f"{key}_image",
+                      true_label=int(data.y_test[index]), epochs_run=card.epochs_run)
+
+
 ## The hidden-space map of the test set
 
 
 @st.cache_data(show_spinner="Computing every test image's hidden activations…", max_entries=8)
-def hidden_space_points(model_id: str, created: str, dataset: str, subset: str, _weights_per_epoch=None) -> dict:
-    """The test set on the final epoch's two principal directions: points (epochs, M, 2) float32, explained (2,),
-    units; each epoch when its weights are given (keyed by model id: a model's weights never change)."""
-    model = ui.keras_model(model_id, created)
+def hidden_space_points(model_id: str, created: str, dataset: str, subset: str) -> dict:
+    """The test set in the hidden space: {"epochs": [...] or None, "points": (epochs, M, 2) float32,
+    "explained": (2,) or None}; the map stored with the model (every epoch), else the final epoch's computed now."""
     images = ui.load_dataset(dataset, subset).x_test
-    if _weights_per_epoch:
-        per_epoch = insight.hidden_activations_per_epoch(model, _weights_per_epoch, images)
-    else:
-        per_epoch = insight.hidden_activations(model, images)[None]
-    points, projection = insight.hidden_space(per_epoch)
-    return {"points": points, "explained": projection.explained, "units": per_epoch.shape[2]}
+    stored = store.load_hidden_map(model_id)
+    if stored is not None and stored[1].shape[1] == len(images):
+        return {"epochs": [int(epoch) for epoch in stored[0]], "points": stored[1], "explained": None}
+    activations = insight.hidden_activations(ui.keras_model(model_id, created), images)
+    projection = insight.fit_projection(activations)
+    return {"epochs": None, "points": projection.apply(activations)[None], "explained": projection.explained}
 
 
-def hidden_space_map(card, data, predicted, key: str, weights_per_epoch=None) -> list[int]:
-    """The test set's hidden activations as a 2-D map (PCA), coloured by true class, mistakes ringed; an epoch
-    slider when weights_per_epoch (one model.get_weights() list per epoch) is given. Returns the selected indices."""
+@st.cache_data(show_spinner=False, max_entries=8)
+def predicted_per_epoch(model_id: str, created: str, dataset: str, subset: str) -> np.ndarray:
+    """(epochs, M) int64 predicted labels after each epoch (stored probabilities), or (1, M) computed now by the
+    saved model when the stored ones do not fit this test set."""
+    data = ui.load_dataset(dataset, subset)
     try:
-        space = hidden_space_points(card.id, card.created, card.dataset, card.subset, weights_per_epoch)
+        probabilities = ui.model_probabilities(model_id, created)
+        if probabilities.shape[1:] == (len(data.y_test), len(data.class_names)):
+            return np.argmax(probabilities, axis=2)
+    except store.CorruptModelError:
+        pass
+    model = ui.keras_model(model_id, created)
+    return np.concatenate([np.argmax(models.predict_images(model, data.x_test[start : start + 1000]), axis=1)
+                           for start in range(0, len(data.x_test), 1000)])[None]
+
+
+def hidden_space_map(card, data, key: str) -> None:
+    """The test set's hidden activations as a 2-D map (PCA), coloured by true class, mistakes ringed, with an epoch
+    slider when the model kept a map per epoch; a click or lasso shows those images."""
+    try:
+        space = hidden_space_points(card.id, card.created, card.dataset, card.subset)
+        predicted = predicted_per_epoch(card.id, card.created, card.dataset, card.subset)
     except ValueError as error:  # e.g. a model without a hidden Dense layer
         st.info(str(error))
-        return []
-    except store.CorruptModelError as error:
-        st.error(str(error))
-        return []
-    points, epochs = space["points"], len(space["points"])
-    epoch = epochs
-    if epochs > 1:
-        epoch = st.slider("After epoch", 1, epochs, epochs, key=f"{key}_epoch",
-                          help="The same two directions for every epoch, so you see the clusters form.")
+        return
+    except store.CorruptModelError:
+        st.error(concepts.DAMAGED_MODEL)
+        return
+    _map_view(card, data, space, predicted, key)
+
+
+@st.fragment
+def _map_view(card, data, space, predicted, key: str) -> None:
+    """The slider, the map and the selected images (a fragment: moving the slider redraws only this part)."""
+    points, epochs = space["points"], space["epochs"] or [card.epochs_run]
+    epoch = epochs[-1]
+    if len(epochs) > 1:
+        epoch = st.select_slider("After epoch", epochs, value=epochs[-1], key=f"{key}_epoch",
+                                 help="The same two directions for every epoch, so you see the clusters form.")
+    frame = epochs.index(epoch)
+    predicted_then = predicted[min(epoch, len(predicted)) - 1]  # after that epoch (or the saved model's only)
+    mistakes = (f"the images the model got wrong after epoch {epoch}" if epoch <= len(predicted) else
+                "the images the saved model gets wrong")
     event = st.plotly_chart(
-        figures.hidden_space_figure(points[epoch - 1], data.y_test, predicted, data.class_names,
+        figures.hidden_space_figure(points[frame], data.y_test, predicted_then, data.class_names,
                                     ranges=figures.padded_ranges(points)),
         key=f"{key}_map", on_select="rerun", selection_mode=("points", "box", "lasso"))
-    first, second = space["explained"]
-    when = (f"after epoch {epoch} of {epochs}" if epochs > 1 else
-            "after its last epoch (this model kept only its final weights, so there is no epoch slider)")
-    st.caption(f"Each dot is one of the {len(data.y_test):,} test images, placed by the {space['units']} activations "
-               f"of the network's last hidden layer {when}, squeezed to two numbers by PCA: the two directions along "
-               f"which the final activations vary most ({first:.0%} and {second:.0%} of their variance). The axes are "
-               "not pixels and not classes — the colours (true classes) are added afterwards. Images with similar "
-               "activations land close together, though dots that overlap here can still differ along directions "
-               "the map leaves out. Ringed dots are mistakes. Click a dot or draw a lasso to see those images.")
-    if card.epochs_run == 1:
-        st.caption("This model trained for a single epoch, so its clusters may still be loose.")
+    units = card.spec.get("hidden_units", 128)
+    share = ("" if space["explained"] is None else
+             " ({:.0%} and {:.0%} of their variance)".format(*space["explained"]))
+    st.caption(f"Each dot is one of the {len(data.y_test):,} test images, placed by the {units} activations of the "
+               f"network's last hidden layer after epoch {epoch}, squeezed to two numbers by PCA: the two directions "
+               f"along which the activations after epoch {epochs[-1]} vary most{share}. **The axes are not pixels "
+               "and not classes**: they are mixtures of hidden units, and the colours (true classes) are added "
+               "afterwards. Images with similar activations land close together, though dots that overlap here can "
+               f"still differ along directions the map leaves out. Ringed dots are {mistakes}. "
+               "Click a dot to see its image, or choose the lasso in the chart's toolbar and draw "
+               "around a group to see them all; drag to zoom in, double-click to zoom out.")
+    if space["epochs"] is None:
+        st.caption("This model was saved before MNIST Lab kept a map after every epoch, so only its final epoch is "
+                   "shown (computed now); newer models keep one after every epoch, with a slider.")
+    elif len(epochs) == 1 or card.epochs_run == 1:
+        st.caption("This model trained for a single epoch, so there is no slider and its clusters may still be "
+                   "loose.")
+    elif epochs != list(range(1, epochs[-1] + 1)):
+        st.caption(f"To keep the map small, this model kept it after {len(epochs)} of its {epochs[-1]} epochs.")
     selected = figures.selected_indices(event.selection.points if event else [])
     if selected:
-        _selected_images(selected, data, predicted)
-    return selected
+        _selected_images(selected, card, data, predicted_then)
 
 
-def _selected_images(selected, data, predicted) -> None:
+def _selected_images(selected, card, data, predicted) -> None:
     """The selected test images with true and predicted labels; a link to Predict for one of them."""
     shown = selected[:MAX_SELECTED]
     names = data.class_names
@@ -156,30 +223,4 @@ def _selected_images(selected, data, predicted) -> None:
                                                                  MAX_SELECTED else ""))
     st.image([plots.enlarge(data.x_test[index], 3) for index in shown], width=84,
              caption=[f"#{index}: {names[data.y_test[index]]} → {names[predicted[index]]}" for index in shown])
-    ui.page_link("pages/predict.py", f"Open test image {shown[0]} on the Predict page", {"image": shown[0]})
-
-
-## The learning-rate finder's result
-
-
-def learning_rate_result(curve, key: str, on_use=None) -> float | None:
-    """The finder's curve with its suggestions and a button to use the suggested rate (on_use(rate) is called).
-    Returns the suggested rate, or None when the curve is too short."""
-    try:
-        suggestion = lr_finder.suggest(curve.learning_rates, curve.smoothed_losses)
-    except ValueError as error:
-        st.plotly_chart(figures.learning_rate_figure(curve), key=f"{key}_curve")
-        st.warning(str(error))
-        return None
-    st.plotly_chart(figures.learning_rate_figure(curve, suggestion), key=f"{key}_curve")
-    endings = {"finished": "ran all its steps", "exploded": "stopped when the smoothed loss passed 4× its lowest value",
-               "not finite": "stopped when the loss stopped being a number", "stopped": "was stopped"}
-    st.caption(f"The learning rate rose from {curve.learning_rates[0]:.0e} to {curve.learning_rates[-1]:.2g} over "
-               f"{len(curve.learning_rates)} batches; the run {endings.get(curve.ended, curve.ended)}. Too low a rate "
-               "barely moves the loss, too high makes it explode; the useful rates are on the steep downhill part. "
-               f"Suggested (valley, fastai's default): **{suggestion.valley:.2g}**; steepest descent: "
-               f"{suggestion.steepest:.2g}. The weights were reset afterwards: the finder only looks.")
-    if on_use is not None:
-        st.button(f"Use learning rate {suggestion.valley:.2g}", key=f"{key}_use", on_click=on_use,
-                  args=(float(f"{suggestion.valley:.2g}"),))
-    return suggestion.valley
+    ui.page_link("pages/predict.py", f"Open test image {shown[0]} on the Predict page", {"model": card.id, "image": shown[0]})

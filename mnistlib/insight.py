@@ -1,97 +1,32 @@
 """Inside a trained network: hidden activations, what each unit contributes, saliency, Grad-CAM and a 2-D map.
 
 Works on the Keras Sequential models of mnistlib.models.build (…Dense(units, relu) → Dense(classes, softmax)),
-running their layers one by one so any intermediate value can be read or differentiated. Inputs are images
-(N, 28, 28) uint8 0–255, scaled to 0–1 as in training. TensorFlow is imported inside the functions.
+running their layers one by one (mnistlib.network_parts) so any intermediate value can be read or differentiated.
+Inputs are images (N, 28, 28) uint8 0–255, scaled to 0–1 as in training. TensorFlow is imported inside the
+functions. The 2-D map's PCA is mnistlib.hidden_space, re-exported here.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
-BATCH = 500  # images per forward pass, so 10,000 CNN images never sit in memory at once
-IMAGE_SHAPE = (28, 28)
+from mnistlib.hidden_space import Projection, fit_projection, hidden_space, project_2d
+from mnistlib.network_parts import (
+    BATCH,
+    IMAGE_SHAPE,
+    Structure,
+    batched,
+    one_image,
+    pre_activation,
+    require_hidden,
+    run_layers,
+    scaled,
+    structure,
+)
 
-
-## The model's structure
-
-
-@dataclass(frozen=True)
-class Structure:
-    """Where the parts of a Sequential classifier are: indices into model.layers (hidden/conv None if absent)."""
-
-    layers: tuple
-    output: int  # the final softmax Dense layer
-    hidden: int | None  # the last hidden Dense layer (its outputs are the output layer's inputs)
-    first_hidden: int | None  # the first hidden Dense layer
-    convolutions: tuple  # every Conv2D layer, in order
-
-    def __repr__(self):
-        names = [type(layer).__name__ for layer in self.layers]
-        return f"Structure({' → '.join(names)})"
-
-
-def structure(model) -> Structure:
-    """The layout of a Sequential classifier ending in a softmax Dense layer; ValueError for anything else."""
-    import keras
-
-    if not isinstance(model, keras.Sequential):
-        raise ValueError("Only Sequential Keras models (like the ones MNIST Lab trains) can be looked inside.")
-    layers = tuple(layer for layer in model.layers if type(layer).__name__ != "InputLayer")
-    kinds = [type(layer).__name__ for layer in layers]
-    if not layers or kinds[-1] != "Dense" or getattr(layers[-1].activation, "__name__", "") != "softmax":
-        raise ValueError("This model's last layer is not a softmax Dense layer, so its answer cannot be explained "
-                         "unit by unit here.")
-    dense = [index for index, kind in enumerate(kinds[:-1]) if kind == "Dense"]
-    convolutions = tuple(index for index, kind in enumerate(kinds) if kind == "Conv2D")
-    return Structure(layers, len(layers) - 1, dense[-1] if dense else None, dense[0] if dense else None, convolutions)
-
-
-def _require_hidden(parts: Structure) -> int:
-    if parts.hidden is None:
-        raise ValueError("This model has no hidden Dense layer: its pixels go straight to the output layer, "
-                         "so there are no hidden units to show.")
-    return parts.hidden
-
-
-def _scaled(images) -> np.ndarray:
-    """images (N, 28, 28) 0–255 as float32 0–1; ValueError with a sentence for anything else."""
-    array = np.asarray(images)
-    if array.ndim != 3 or array.shape[1:] != IMAGE_SHAPE:
-        raise ValueError(f"Expected images of shape (N, 28, 28), got {array.shape}.")
-    if not np.issubdtype(array.dtype, np.number) or (array.size and not (
-            np.isfinite(array).all() and array.min() >= 0 and array.max() <= 255)):
-        raise ValueError("Pixel values must be numbers from 0 to 255, like MNIST's uint8 images.")
-    return array.astype(np.float32) / np.float32(255.0)
-
-
-def _one(image) -> np.ndarray:
-    """A single image (28, 28) as a batch (1, 28, 28) float32 0–1."""
-    array = np.asarray(image)
-    if array.shape != IMAGE_SHAPE:
-        raise ValueError(f"Expected one image of shape (28, 28), got {array.shape}.")
-    return _scaled(array[None])
-
-
-def _run(layers, values):
-    """values passed through layers in inference mode (Dropout does nothing)."""
-    for layer in layers:
-        values = layer(values, training=False)
-    return values
-
-
-def _batched(function, inputs: np.ndarray, width: int) -> np.ndarray:
-    """function applied to inputs in BATCH-sized pieces, concatenated; (N, width) float32."""
-    if len(inputs) == 0:
-        return np.zeros((0, width), np.float32)
-    return np.concatenate([np.asarray(function(inputs[start : start + BATCH]), np.float32)
-                           for start in range(0, len(inputs), BATCH)])
-
-
-def _pre_activation(parts: Structure, inputs):
-    """The last hidden Dense layer's weighted sums before ReLU, (N, units), for inputs (N, 28, 28) 0–1."""
-    layer = parts.layers[parts.hidden]
-    return _run(parts.layers[: parts.hidden], inputs) @ layer.kernel + layer.bias
+__all__ = ["Explanation", "Projection", "Structure", "contributions", "explain", "feature_maps", "fit_projection",
+           "grad_cam", "gradient_times_input", "hidden_activations", "hidden_activations_per_epoch", "hidden_space",
+           "output_bias", "project_2d", "saliency", "structure", "templates_are_fixed", "unit_templates", "upsample"]
 
 
 ## The hidden layer and the output layer
@@ -100,9 +35,9 @@ def _pre_activation(parts: Structure, inputs):
 def hidden_activations(model, images) -> np.ndarray:
     """The last hidden layer's outputs (the output layer's inputs): images (N, 28, 28) uint8 -> (N, units) float32."""
     parts = structure(model)
-    hidden = _require_hidden(parts)
+    hidden = require_hidden(parts)
     units = parts.layers[hidden].units
-    return _batched(lambda batch: _run(parts.layers[: parts.output], batch), _scaled(images), units)
+    return batched(lambda batch: run_layers(parts.layers[: parts.output], batch), scaled(images), units)
 
 
 def contributions(model, image) -> np.ndarray:
@@ -111,8 +46,8 @@ def contributions(model, image) -> np.ndarray:
     Summed over units plus the output bias, they give the scores before softmax.
     """
     parts = structure(model)
-    _require_hidden(parts)
-    activations = np.asarray(_run(parts.layers[: parts.output], _one(image)), np.float32)[0]  # (units,)
+    require_hidden(parts)
+    activations = np.asarray(run_layers(parts.layers[: parts.output], one_image(image)), np.float32)[0]  # (units,)
     kernel = np.asarray(parts.layers[parts.output].kernel, np.float32)  # (units, classes)
     return activations[:, None] * kernel
 
@@ -134,7 +69,7 @@ def unit_templates(model, units=None, image=None) -> np.ndarray:
     import tensorflow as tf
 
     parts = structure(model)
-    hidden = _require_hidden(parts)
+    hidden = require_hidden(parts)
     layer = parts.layers[hidden]
     chosen = np.arange(layer.units) if units is None else np.asarray(units, np.int64).reshape(-1)
     if len(chosen) and (chosen.min() < 0 or chosen.max() >= layer.units):
@@ -144,18 +79,18 @@ def unit_templates(model, units=None, image=None) -> np.ndarray:
         return kernel[:, chosen].T.reshape(-1, *IMAGE_SHAPE)
     if image is None:
         raise ValueError("Units behind other layers have a different template for each image: pass the image.")
-    inputs = tf.constant(np.repeat(_one(image), len(chosen), axis=0))
+    inputs = tf.constant(np.repeat(one_image(image), len(chosen), axis=0))
     with tf.GradientTape() as tape:
         tape.watch(inputs)
         # Copy k of the image is differentiated for unit chosen[k]: one backward pass for all units.
-        own = tf.gather(_pre_activation(parts, inputs), chosen, axis=1, batch_dims=1)
+        own = tf.gather(pre_activation(parts, inputs), chosen, axis=1, batch_dims=1)
     return np.asarray(tape.gradient(own, inputs), np.float32)
 
 
 def templates_are_fixed(model) -> bool:
     """True when the last hidden layer reads the pixels directly (Flatten → Dense), so its weights are templates."""
     parts = structure(model)
-    hidden = _require_hidden(parts)
+    hidden = require_hidden(parts)
     return hidden == parts.first_hidden and not parts.convolutions
 
 
@@ -168,14 +103,14 @@ def saliency(model, images, classes=None) -> np.ndarray:
     import tensorflow as tf
 
     parts = structure(model)
-    inputs = _scaled(images)
+    inputs = scaled(images)
     chosen = None if classes is None else np.broadcast_to(np.asarray(classes, np.int64), (len(inputs),))
 
     def gradients(start: int) -> np.ndarray:
         batch = tf.constant(inputs[start : start + BATCH])
         with tf.GradientTape() as tape:
             tape.watch(batch)
-            probabilities = _run(parts.layers, batch)
+            probabilities = run_layers(parts.layers, batch)
             wanted = (tf.argmax(probabilities, axis=1) if chosen is None
                       else tf.constant(chosen[start : start + BATCH]))
             picked = tf.gather(probabilities, wanted, axis=1, batch_dims=1)
@@ -188,7 +123,7 @@ def saliency(model, images, classes=None) -> np.ndarray:
 
 def gradient_times_input(model, images, classes=None) -> np.ndarray:
     """saliency × the pixels (0–1): zero where there is no ink; (N, 28, 28) float32."""
-    return saliency(model, images, classes) * _scaled(images)
+    return saliency(model, images, classes) * scaled(images)
 
 
 ## Convolutions
@@ -200,7 +135,7 @@ def feature_maps(model, image) -> list[tuple[str, np.ndarray]]:
     if not parts.convolutions:
         raise ValueError("This model has no convolution layers, so there are no feature maps to show; "
                          "they belong to CNNs.")
-    values, maps = _one(image), []
+    values, maps = one_image(image), []
     for index, layer in enumerate(parts.layers[: parts.convolutions[-1] + 1]):
         values = layer(values, training=False)
         if index in parts.convolutions:
@@ -223,9 +158,9 @@ def grad_cam(model, image, class_index=None, at_input_size: bool = True) -> np.n
     last = parts.convolutions[-1]
     output = parts.layers[parts.output]
     with tf.GradientTape() as tape:
-        maps = _run(parts.layers[: last + 1], _one(image))
+        maps = run_layers(parts.layers[: last + 1], one_image(image))
         tape.watch(maps)
-        scores = _run(parts.layers[last + 1 : parts.output], maps) @ output.kernel + output.bias
+        scores = run_layers(parts.layers[last + 1 : parts.output], maps) @ output.kernel + output.bias
         wanted = int(np.argmax(scores[0])) if class_index is None else int(class_index)
         score = scores[0, wanted]
     weights = tf.reduce_mean(tape.gradient(score, maps)[0], axis=(0, 1))  # one weight per filter
@@ -260,59 +195,7 @@ def upsample(coarse: np.ndarray, start: float, step: float) -> np.ndarray:
     return np.stack([np.interp(pixels, columns, row) for row in rows]).astype(np.float32)
 
 
-## The hidden-space map: activations projected to 2-D
-
-
-@dataclass(frozen=True)
-class Projection:
-    """A fitted PCA: mean (units,) and the two directions of largest variance, components (2, units)."""
-
-    mean: np.ndarray
-    components: np.ndarray
-    explained: np.ndarray  # (2,) the fraction of the activations' variance along each direction
-
-    def apply(self, activations) -> np.ndarray:
-        """activations (N, units) -> (N, 2) float32 on these same axes (e.g. another epoch's activations)."""
-        activations = np.asarray(activations, np.float64)
-        if activations.ndim != 2 or activations.shape[1] != len(self.mean):
-            raise ValueError(f"Expected activations of shape (N, {len(self.mean)}), got {activations.shape}.")
-        return ((activations - self.mean) @ self.components.T).astype(np.float32)
-
-    def __repr__(self):
-        return f"Projection(units={len(self.mean)}, explained={np.round(self.explained, 3).tolist()})"
-
-
-def fit_projection(activations) -> Projection:
-    """PCA of activations (N, units) with numpy's SVD; each direction's sign fixed (largest loading positive)."""
-    activations = np.asarray(activations, np.float64)
-    if activations.ndim != 2 or len(activations) < 2 or activations.shape[1] < 1:
-        raise ValueError("A 2-D map needs the activations of at least 2 images, shape (N, units).")
-    mean = activations.mean(axis=0)
-    _, singular, directions = np.linalg.svd(activations - mean, full_matrices=False)
-    components = np.zeros((2, activations.shape[1]))
-    kept = directions[:2]
-    # SVD's signs are arbitrary: fix them so the same activations always give the same picture.
-    signs = np.sign(kept[np.arange(len(kept)), np.abs(kept).argmax(axis=1)])
-    components[: len(kept)] = kept * np.where(signs == 0, 1.0, signs)[:, None]
-    variance = singular**2
-    explained = np.zeros(2)
-    explained[: len(kept)] = variance[:2] / variance.sum() if variance.sum() > 0 else 0.0
-    return Projection(mean, components, explained)
-
-
-def project_2d(activations) -> np.ndarray:
-    """The activations (N, units) on their two principal directions (PCA): (N, 2) float32."""
-    return fit_projection(activations).apply(activations)
-
-
-def hidden_space(activations_per_epoch) -> tuple[np.ndarray, Projection]:
-    """Every epoch's activations (epochs, N, units) on the final epoch's principal axes: (epochs, N, 2) float32.
-
-    Fitting once on the last epoch keeps the axes the same, so an epoch slider shows clusters forming
-    rather than axes turning.
-    """
-    projection = fit_projection(activations_per_epoch[-1])
-    return np.stack([projection.apply(activations) for activations in activations_per_epoch]), projection
+## The hidden-space map: every epoch's activations (projected by mnistlib.hidden_space)
 
 
 def hidden_activations_per_epoch(model, weights_per_epoch, images) -> np.ndarray:
@@ -367,7 +250,7 @@ def explain(model, image, class_names) -> Explanation:
     if len(class_names) != classes:
         raise ValueError(f"This model has {classes} outputs but {len(class_names)} class names were given.")
     image = np.asarray(image)
-    probabilities = np.asarray(_run(parts.layers, _one(image)), np.float32)[0]
+    probabilities = np.asarray(run_layers(parts.layers, one_image(image)), np.float32)[0]
     predicted, runner_up = (int(index) for index in np.argsort(-probabilities, kind="stable")[:2])
     notes, activations, pushes = [], None, None
     if not image.any():
@@ -380,7 +263,7 @@ def explain(model, image, class_names) -> Explanation:
         notes.append("This model has no hidden Dense layer, so there are no hidden units to show; the saliency map "
                      "still shows which pixels mattered.")
     else:
-        activations = np.asarray(_run(parts.layers[: parts.output], _one(image)), np.float32)[0]
+        activations = np.asarray(run_layers(parts.layers[: parts.output], one_image(image)), np.float32)[0]
         pushes = activations[:, None] * np.asarray(parts.layers[parts.output].kernel, np.float32)
         if not templates_are_fixed(model):
             behind = "the convolutions' feature maps" if parts.convolutions else "the hidden layer before it"
@@ -392,4 +275,4 @@ def explain(model, image, class_names) -> Explanation:
     gradient = saliency(model, image[None], [predicted])[0]
     cam = grad_cam(model, image, predicted) if parts.convolutions else None
     return Explanation(probabilities, predicted, runner_up, activations, pushes, gradient,
-                       gradient * _one(image)[0], cam, tuple(notes))
+                       gradient * one_image(image)[0], cam, tuple(notes))

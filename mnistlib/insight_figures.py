@@ -156,8 +156,10 @@ def hidden_space_figure(points, labels, predicted, class_names, ranges=None, hei
     if ranges is not None:
         for axis, bounds in zip(axes, ranges, strict=True):
             axis["range"] = [float(bounds[0]), float(bounds[1])]
+    # Dragging zooms and a click selects a dot; in lasso mode Plotly ignores clicks on WebGL points, so the lasso
+    # stays a tool of the chart's toolbar.
     return go.Figure(data=traces, layout=dict(
-        height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis=axes[0], yaxis=axes[1], dragmode="lasso",
+        height=height, margin=dict(l=10, r=10, t=40, b=10), xaxis=axes[0], yaxis=axes[1], dragmode="zoom",
         clickmode="event+select", legend=dict(itemsizing="constant", title="true class"), uirevision="hidden-space"))
 
 

@@ -14,6 +14,7 @@ import numpy as np
 SMOOTHING = 0.98  # fastai's AvgSmoothLoss beta
 EXPLODES_AT = 4.0  # stop when the smoothed loss is this many times its lowest value (fastai's stop_div)
 SKIP_END = 5  # points left out at the end for the suggestions (fastai's lr_find)
+START_RATE, END_RATE, STEPS = 1e-6, 1.0, 100  # fastai's lr_find defaults: 100 batches, rates from 1e-6 to 1
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,8 @@ def smooth(losses, beta: float = SMOOTHING) -> np.ndarray:
     return np.asarray(smoothed)
 
 
-def find_learning_rate(model, images, labels, batch_size: int, report, should_stop, start: float = 1e-6,
-                       end: float = 1.0, steps: int = 100, seed: int = 0) -> Curve:
+def find_learning_rate(model, images, labels, batch_size: int, report, should_stop, start: float = START_RATE,
+                       end: float = END_RATE, steps: int = STEPS, seed: int = 0) -> Curve:
     """Train model (compiled, as models.build returns it) one batch per step on images (N, 28, 28) uint8 and
     labels (N,) int, the learning rate rising from start to end; report(step, steps, learning_rate, loss,
     smoothed_loss) after each step.
@@ -170,3 +171,11 @@ def _valley_index(losses: np.ndarray) -> int:
     start = end - int(longest[end])
     sections = (end - start) / 3
     return max(0, start + int(sections) + int(sections / 2))
+
+
+def nearest_choice(rate: float, choices) -> float:
+    """The choice closest to rate on a log axis (the factor between them is smallest); choices all > 0."""
+    choices = np.asarray(choices, np.float64)
+    if not (rate > 0 and len(choices) and (choices > 0).all()):
+        raise ValueError("A learning rate and the choices must be positive numbers.")
+    return float(choices[np.argmin(np.abs(np.log(choices / rate)))])

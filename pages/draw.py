@@ -1,10 +1,11 @@
-"""Draw: draw a digit or upload an image, see the 28×28 input the model receives and its probabilities."""
+"""Draw: draw a digit or upload an image, see the 28×28 input the model receives, its probabilities and why."""
 
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 import ui
-from mnistlib import concepts, datasets, images, models, plots, store
+import ui_insight
+from mnistlib import concepts, datasets, images, models, names, plots, store
 
 ui.setup_page("Draw", "✏️")
 st.title("Draw or upload your own image")
@@ -16,10 +17,15 @@ if card.dataset == "fashion_mnist":
     st.info(f"This model was trained on Fashion-MNIST: it knows clothes, not digits. Whatever you draw, it answers "
             f"with one of its {len(class_names)} pieces of clothing. Switch to MNIST digits to recognise a "
             "handwritten digit.")
+elif datasets.info(card.dataset).custom:
+    st.info(names.markdown_escape(f"This model was trained on {data_title}, the class's own images: it knows "
+                                  f"{len(class_names)} classes ({', '.join(class_names)}). Whatever you draw or "
+                                  "upload, it answers with one of them; draw something like its training images."))
 
 
-def show_prediction(gray) -> None:
-    """Prepare a grayscale image like MNIST and show what the model sees and what it answers."""
+def show_prediction(gray, key: str = "draw") -> None:
+    """Prepare a grayscale image like MNIST and show what the model sees, what it answers and why (key: "draw" or
+    "upload", one per tab)."""
     model_input, already = images.model_input(gray)
     if model_input is None:
         st.info("Nothing to recognise yet: the image is empty. Draw a digit (white on black) or upload a picture.")
@@ -34,12 +40,14 @@ def show_prediction(gray) -> None:
     seen, answer = st.columns([1, 2])
     with seen:
         st.image(plots.enlarge(model_input), width=196, caption="the 28×28 input the model sees")
-        st.markdown(f"### Predicted: {class_names[guess]}")
+        st.markdown(f"### Predicted: {names.markdown_escape(class_names[guess])}")
         st.markdown(f"confidence **{probabilities[guess]:.1%}**")
     with answer:
         st.plotly_chart(plots.probability_bar(probabilities, class_names, title="Probabilities"),
-                        key="draw_histogram")
+                        key=f"{key}_histogram")
     st.caption(concepts.note("confidence"))
+    ui_insight.explanation_expander(model, model_input, class_names, key=f"{key}_why", expanded=True,
+                                    epochs_run=card.epochs_run)
     if already:
         st.caption("This image is already in MNIST form (28×28, white on black, centred), so it is used as it is.")
     else:
@@ -64,11 +72,12 @@ with draw_tab:
             show_prediction(images.canvas_to_gray(drawing.image_data))
 with upload_tab:
     upload = st.file_uploader("An image of one digit (PNG, JPEG, GIF, BMP or WebP; up to 2 MB)", key="draw_upload",
-                              type=["png", "jpg", "jpeg", "gif", "bmp", "webp"])
+                              type=["png", "jpg", "jpeg", "gif", "bmp", "webp"],
+                              max_upload_size=round(images.MAX_BYTES / 2**20))  # MB; the server allows more for zips
     if upload is not None:
         try:
             gray = images.decode_upload(upload.getvalue())
         except images.ImageError as error:
             st.error(str(error))
         else:
-            show_prediction(gray)
+            show_prediction(gray, key="upload")

@@ -1,9 +1,11 @@
-"""Model insight: the average image of each class, and what a network's first layer looks for."""
+"""Model insight: the average image of each class, what a network's first layer looks for, and where its last
+hidden layer puts each test image (the hidden-space map)."""
 
 import numpy as np
 import streamlit as st
 
 import ui
+import ui_insight
 from mnistlib import concepts, evaluation, plots, store
 
 MAX_UNITS = 64  # first-layer templates shown at most (a 128-unit layer would be a wall of squares)
@@ -13,8 +15,8 @@ MAX_UNITS = 64  # first-layer templates shown at most (a 128-unit layer would be
 def class_means_png(dataset: str, subset: str) -> bytes:
     """The average training image of each class, as one PNG row."""
     data = ui.load_dataset(dataset, subset)
-    return plots.figure_png(plots.class_means_grid(evaluation.class_means(data.x_train, data.y_train),
-                                                   data.class_names), dpi=90)
+    means = evaluation.class_means(data.x_train, data.y_train, len(data.class_names))
+    return plots.figure_png(plots.class_means_grid(means, data.class_names), dpi=90)
 
 
 def _first_layer(model, kind: str):
@@ -56,7 +58,7 @@ counts = evaluation.class_counts(data.y_train, len(data.class_names))
 per_class = f"{counts.min():,}" if counts.min() == counts.max() else f"{counts.min():,} to {counts.max():,}"
 st.caption(f"Each picture is the pixel-by-pixel average of one class's training images ({per_class} per class, "
            f"{len(data.y_train):,} in all): bright where that class usually has ink, dark where it rarely does, "
-           "blurred where writers or garments differ. A model that compared an image with these averages would "
+           "blurred where the images of a class differ from one another. A model that compared an image with these averages would "
            "already get many right; the trained network learns sharper, more useful patterns.")
 
 # ## What the first layer looks for
@@ -103,3 +105,12 @@ elif architecture == "cnn":
                + concepts.note("cnn"))
 else:
     st.warning(f"This page does not know how to show a {architecture!r} model's first layer.")
+
+# ## Where the whole network puts each test image: its last hidden layer, squeezed to 2-D
+
+st.subheader("Where the network puts each test image")
+st.caption("Each unit looks for a pattern; together, the units of the last hidden layer give every image a list of "
+           "numbers, one per unit, and the output layer decides from that list alone. Images the network finds "
+           "alike get similar lists. The map below squeezes each list to two numbers, so you can see which images "
+           "the network keeps apart, and which it mixes up.")
+ui_insight.hidden_space_map(card, ui.require_dataset(card.dataset, card.subset), key="insight_map")

@@ -9,6 +9,7 @@ import numpy as np
 import streamlit as st
 
 import ui
+import ui_insight
 import ui_models
 from mnistlib import browse_data, concepts, evaluation, models, plots, store
 from ui_components import image_browser
@@ -161,6 +162,7 @@ def details(view: dict) -> None:
     with st.expander("The same in Keras and numpy"):
         st.caption("`model` is the saved model, `x_test` and `y_test` the test set as loaded (pixels 0–255).")
         st.code(code_text(index, epoch), language="python")
+    ui_insight.why_this_answer(card, data, index, epoch, epochs, key="predict_why")
     if st.toggle("Show the TensorFlow tutorial's figure (matplotlib) with a PNG download", key="predict_show_figure"):
         figure = plots.prediction_figure(data.x_test[index], probabilities[epoch - 1][index], int(data.y_test[index]),
                                          class_names)

@@ -1,14 +1,13 @@
-"""mnistlib.insight against references: Keras sub-models, tf.GradientTape, finite differences, numpy PCA."""
+"""mnistlib.insight against references: Keras sub-models, tf.GradientTape, finite differences (the 2-D map:
+test_hidden_space.py; the Streamlit elements: test_ui_insight.py)."""
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from streamlit.testing.v1 import AppTest
 
 from mnistlib import datasets, evaluation, insight, models, store
 from mnistlib import insight_figures as figures
-from tests.conftest import train_and_store
 
 
 @pytest.fixture(scope="module")
@@ -222,44 +221,6 @@ def test_grad_cam_is_placed_over_the_pixels_each_position_sees(cnn_model):
     assert set(rows) == {11, 12} and set(columns) == {17, 18}  # the centre 2·4+3.5 = 11.5, 2·7+3.5 = 17.5
 
 
-## The 2-D map
-
-
-def test_project_2d_equals_pca_by_eigen_decomposition_up_to_sign(dense_model, data):
-    activations = insight.hidden_activations(dense_model, data.x_test)
-    points = insight.project_2d(activations)
-    assert points.shape == (len(data.x_test), 2) and points.dtype == np.float32
-    centred = activations.astype(np.float64) - activations.mean(axis=0)
-    values, vectors = np.linalg.eigh(centred.T @ centred)
-    expected = centred @ vectors[:, ::-1][:, :2]  # the two largest eigenvalues' directions
-    for axis in range(2):
-        sign = np.sign(points[:, axis] @ expected[:, axis])
-        np.testing.assert_allclose(points[:, axis], sign * expected[:, axis], atol=1e-3)
-    projection = insight.fit_projection(activations)
-    np.testing.assert_allclose(projection.explained, values[::-1][:2] / values.sum(), rtol=1e-6)
-    assert (np.abs(projection.components).argmax(axis=1) ==
-            np.argmax(projection.components, axis=1)).all()  # the sign convention: the largest loading positive
-
-
-def test_every_epoch_is_drawn_on_the_final_epochs_axes(data):
-    weights, model = [], models.build(models.ModelSpec(hidden_units=10, seed=4))
-    keep = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: weights.append(model.get_weights()))
-    model.fit(data.x_train / 255.0, data.y_train, epochs=2, verbose=0, callbacks=[keep])
-    before = [w.copy() for w in model.get_weights()]
-    per_epoch = insight.hidden_activations_per_epoch(model, weights, data.x_test)
-    assert per_epoch.shape == (2, len(data.x_test), 10)
-    np.testing.assert_allclose(per_epoch[-1], insight.hidden_activations(model, data.x_test), atol=1e-6)
-    for kept, now in zip(before, model.get_weights(), strict=True):
-        np.testing.assert_array_equal(kept, now)  # the given model is untouched
-    points, projection = insight.hidden_space(per_epoch)
-    assert points.shape == (2, len(data.x_test), 2)
-    np.testing.assert_allclose(points[-1], insight.project_2d(per_epoch[-1]), atol=1e-5)
-    centred = per_epoch[0] - projection.mean
-    np.testing.assert_allclose(points[0], centred @ projection.components.T, atol=1e-4)
-    single, _ = insight.hidden_space(per_epoch[-1:])  # a one-epoch model: one frame, no error
-    assert single.shape == (1, len(data.x_test), 2)
-
-
 ## One image explained, and bad input
 
 
@@ -311,27 +272,6 @@ def test_models_that_are_not_classifiers_are_refused(data):
 ## Figures and the Streamlit elements
 
 
-def test_the_map_has_one_trace_per_class_and_gives_selected_images_back(data):
-    points = np.random.default_rng(1).normal(size=(len(data.y_test), 2))
-    predicted = data.y_test.copy()
-    predicted[[3, 8]] = (predicted[[3, 8]] + 1) % 10
-    figure = figures.hidden_space_figure(points, data.y_test, predicted, data.class_names)
-    assert [trace.type for trace in figure.data] == ["scattergl"] * 11
-    assert [trace.name for trace in figure.data[:10]] == list(data.class_names)
-    assert sorted(row[0] for row in figure.data[-1].customdata) == [3, 8]  # the mistakes, ringed
-    seven = figure.data[7]
-    first_seven = int(np.flatnonzero(data.y_test == 7)[0])
-    assert [row[0] for row in seven.customdata] == np.flatnonzero(data.y_test == 7).tolist()
-    np.testing.assert_allclose(seven.x, points[data.y_test == 7, 0])
-    # What st.plotly_chart(on_select="rerun") returns for a click and a lasso (duplicates from the mistakes trace);
-    # customdata came back as a dict when the figure carried numpy arrays.
-    chosen = [{"curve_number": 7, "point_index": 0, "customdata": seven.customdata[0]},
-              {"curve_number": 10, "point_index": 1, "customdata": [8, int(data.y_test[8]), int(predicted[8])]},
-              {"curve_number": 0, "point_index": 4, "customdata": {"0": 8, "1": 0, "2": 0}}]
-    assert figures.selected_indices(chosen) == [first_seven, 8]
-    assert figures.selected_indices(None) == []
-
-
 def test_template_pictures_are_red_where_positive_and_blue_where_negative():
     template = np.zeros((1, 28, 28))
     template[0, 0, 0], template[0, 27, 27] = 2.0, -2.0
@@ -347,56 +287,3 @@ def test_saliency_overlay_is_symmetric_around_zero(data, dense_model):
     overlays = [trace for trace in figure.data if trace.colorscale[0][1] != "#ffffff"]
     assert len(overlays) == 2 and all(trace.zmin == -trace.zmax > -np.inf for trace in overlays)
     assert overlays[0].zmax == pytest.approx(np.abs(explanation.saliency).max())
-
-
-def render(script, *args) -> AppTest:
-    app = AppTest.from_function(script, args=args, default_timeout=120)
-    app.run()
-    assert not app.exception, app.exception
-    return app
-
-
-def explain_script(model_id, image, layerless):
-    import keras
-    import streamlit as st
-
-    import ui
-    import ui_insight
-    from mnistlib import evaluation, store
-
-    card = store.load_card(model_id)
-    data = ui.load_dataset(card.dataset, card.subset)
-    model = ui.keras_model(card.id, card.created)
-    if layerless:
-        model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),
-                                  keras.layers.Dense(10, activation="softmax")])
-    explanation = ui_insight.explain_image(model, image, data.class_names, key="demo", true_label=int(data.y_test[0]))
-    st.session_state["predicted"] = explanation.predicted
-    predicted = evaluation.predicted_labels(ui.model_probabilities(card.id, card.created)[-1])
-    st.session_state["selected"] = ui_insight.hidden_space_map(card, data, predicted, key="demo_map")
-
-
-def test_the_explanation_and_the_map_render_with_the_models_answer(stored_mnist_model, data, dense_model):
-    app = render(explain_script, stored_mnist_model.id, data.x_test[0], False)
-    expected = int(np.argmax(dense_model(data.x_test[:1] / 255.0, training=False)[0]))
-    assert app.session_state["predicted"] == expected
-    assert f"**Predicted: {data.class_names[expected]}**" in app.markdown[0].value
-    assert [tab.label for tab in app.tabs] == ["Hidden units", "Pixels (saliency)"]
-    captions = " ".join(caption.value for caption in app.caption)
-    assert "The 128 units of the last hidden layer" in captions and "How to read it" in captions
-    assert "Each dot is one of the 200 test images" in captions and app.session_state["selected"] == []
-    blank = render(explain_script, stored_mnist_model.id, np.zeros((28, 28), np.uint8), True)
-    notes = " ".join(info.value for info in blank.info)
-    assert "The image is blank" in notes and "no hidden Dense layer" in notes
-
-
-def test_a_one_epoch_cnn_shows_its_convolutions_and_a_note(models_dir, data):
-    cnn = train_and_store("mnist", epochs=1, spec=models.ModelSpec(architecture="cnn", hidden_units=16, seed=1),
-                          name="Small CNN insight model")
-    app = render(explain_script, cnn.id, data.x_test[1], False)
-    assert [tab.label for tab in app.tabs] == ["Hidden units", "Pixels (saliency)", "Convolutions"]
-    captions = " ".join(caption.value for caption in app.caption)
-    assert "Grad-CAM colours" in captions and "single epoch" in captions
-    assert any("worked out for this image" in info.value for info in app.info)
-    layers = [markdown.value.split(": ")[1] for markdown in app.markdown if "feature maps of" in markdown.value]
-    assert layers == ["32 feature maps of 26×26", "64 feature maps of 11×11"]

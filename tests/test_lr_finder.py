@@ -87,6 +87,15 @@ def test_suggestions_on_a_curve_with_a_known_steepest_point():
     assert suggestion.learning_rate == suggestion.valley
 
 
+def test_the_nearest_choice_is_nearest_on_a_log_axis():
+    choices = [0.0001, 0.0003, 0.001, 0.003, 0.01]
+    assert lr_finder.nearest_choice(0.0019, choices) == 0.003  # ×1.58 up beats ×1.9 down
+    assert lr_finder.nearest_choice(0.0016, choices) == 0.001
+    assert lr_finder.nearest_choice(5.0, choices) == 0.01 and lr_finder.nearest_choice(1e-9, choices) == 0.0001
+    with pytest.raises(ValueError, match="positive"):
+        lr_finder.nearest_choice(0.0, choices)
+
+
 def test_bad_input_gets_a_sentence(data):
     with pytest.raises(ValueError, match="exploded too soon"):
         lr_finder.suggest([1e-6, 1e-5, 1e-4, 1e-3], [2.3, 2.2, 9.0, 50.0])
@@ -100,12 +109,12 @@ def test_bad_input_gets_a_sentence(data):
 def result_script(curve):
     import streamlit as st
 
-    import ui_insight
+    import ui_lr_finder
 
-    def use(rate):
+    def use(rate, suggested):
         st.session_state["used_rate"] = rate
 
-    st.session_state["suggested"] = ui_insight.learning_rate_result(curve, key="finder", on_use=use)
+    st.session_state["suggested"] = ui_lr_finder.learning_rate_result(curve, key="finder", on_use=use)
 
 
 def test_the_curve_is_drawn_with_its_suggestion_and_one_click_uses_it(data):
