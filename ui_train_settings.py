@@ -1,116 +1,313 @@
-"""The Train page's settings: the widgets, their values kept in the URL (so a link reproduces the page)."""
+"""The Train page's settings: the widgets, their values kept in the URL (so a link reproduces the page), and lesson
+links that lock or hide chosen settings (?lock=optimizer,learning_rate&hide=architecture)."""
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import streamlit as st
 
-from mnistlib import concepts, models
+import ui
+from mnistlib import concepts, models, names
 
 defaults = models.ModelSpec()
-
 
 UNITS = [16, 32, 64, 128, 256, 512, 1024]
 LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
 BATCH_SIZES = [8, 16, 32, 64, 128, 256, 512]
 FRACTIONS = [round(0.05 * step, 2) for step in range(19)]  # 0.0 … 0.9, the sliders' steps
-# Query parameter → (widget key, type, allowed values). A shared link sets up the same training; only settings
-# that differ from the defaults are written to the URL.
-URL_SETTINGS = {
-    "arch": ("train_architecture", str, models.ARCHITECTURES),
-    "layers": ("train_layers", int, range(1, 6)),
-    "units": ("train_units", int, UNITS),
-    "dropout": ("train_dropout", float, FRACTIONS),
-    "optimizer": ("train_optimizer", str, models.OPTIMIZERS),
-    "lr": ("train_learning_rate", float, LEARNING_RATES),
-    "batch": ("train_batch_size", int, BATCH_SIZES),
-    "epochs": ("train_epochs", int, range(1, 51)),
-    "val": ("train_validation_split", float, FRACTIONS[:11]),
-    "seed": ("train_seed", int, range(0, 2**31)),
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One Train page setting: its widget key, type, the control's choices, its label and its name in a sentence."""
+
+    key: str
+    kind: type
+    allowed: object  # a sequence or range: only values the control itself can take
+    title: str
+    phrase: str
+
+    def parse(self, text: str):
+        """The value a link's text asks for; ValueError when the control cannot take it."""
+        value = self.kind(text.strip())
+        if self.kind is float:
+            value = tidy(value)
+        if value not in self.allowed:
+            raise ValueError(f"{text!r} is not one of the control's choices")
+        return value
+
+    def text(self, value) -> str:
+        """The value as written in a link (a slider's 0.15000000000000002 as 0.15)."""
+        return f"{value:g}" if self.kind is float else str(value)
+
+
+def tidy(value: float) -> float:
+    """A slider's float on its decimal step (0.15000000000000002 → 0.15)."""
+    return float(f"{float(value):g}")
+
+
+# The settings by their name in the URL and in ?lock= / ?hide= (one vocabulary for both), in the page's order.
+SETTINGS = {
+    "architecture": Setting("train_architecture", str, models.ARCHITECTURES, "Architecture", "the architecture"),
+    "layers": Setting("train_layers", int, range(1, 6), "Hidden Dense layers", "the number of hidden layers"),
+    "units": Setting("train_units", int, UNITS, "Units per hidden layer", "the units per hidden layer"),
+    "dropout": Setting("train_dropout", float, FRACTIONS, "Dropout", "the dropout"),
+    "optimizer": Setting("train_optimizer", str, models.OPTIMIZERS, "Optimizer", "the optimizer"),
+    "learning_rate": Setting("train_learning_rate", float, LEARNING_RATES, "Learning rate", "the learning rate"),
+    "batch_size": Setting("train_batch_size", int, BATCH_SIZES, "Batch size", "the batch size"),
+    "epochs": Setting("train_epochs", int, range(1, 51), "Epochs", "the number of epochs"),
+    "validation_split": Setting("train_validation_split", float, FRACTIONS[:11], "Validation split",
+                                "the validation split"),
+    "seed": Setting("train_seed", int, range(0, 2**31), "Seed", "the seed"),
 }
+# The short names earlier links used; still read, in settings and in lock/hide lists, and replaced by the full ones.
+ALIASES = {"arch": "architecture", "lr": "learning_rate", "batch": "batch_size", "val": "validation_split"}
+ALIAS_OF = {name: alias for alias, name in ALIASES.items()}
 
 
-def widget_key(parameter: str, architecture: str) -> str:
+@dataclass(frozen=True)
+class Lesson:
+    """What a lesson link fixed for this session: the values, and which controls are shown disabled or hidden."""
+
+    fixed: dict = field(default_factory=dict)  # setting name → value
+    locked: tuple = ()
+    hidden: tuple = ()
+
+
+def architecture_title(architecture: str) -> str:
+    """How the page names an architecture."""
+    return "Dense (the tutorial's)" if architecture == "dense" else "CNN"
+
+
+def widget_key(name: str, architecture: str) -> str:
     """The widget key of a setting (dropout has one per architecture: their defaults differ)."""
-    key = URL_SETTINGS[parameter][0]
-    return f"{key}_{architecture}" if parameter == "dropout" else key
+    key = SETTINGS[name].key
+    return f"{key}_{architecture}" if name == "dropout" else key
 
 
-def default_settings(architecture: str) -> dict:
-    """The settings' defaults: the tutorial's network, 5 epochs."""
-    return {"arch": "dense", "layers": defaults.hidden_layers, "units": defaults.hidden_units,
+def default_values(architecture: str) -> dict:
+    """The settings' defaults: the tutorial's network, 5 epochs (dropout: the architecture's default)."""
+    return {"architecture": "dense", "layers": defaults.hidden_layers, "units": defaults.hidden_units,
             "dropout": models.DEFAULT_DROPOUT[architecture], "optimizer": defaults.optimizer,
-            "lr": defaults.learning_rate, "batch": defaults.batch_size, "epochs": 5,
-            "val": defaults.validation_split, "seed": defaults.seed}
+            "learning_rate": defaults.learning_rate, "batch_size": defaults.batch_size, "epochs": 5,
+            "validation_split": defaults.validation_split, "seed": defaults.seed}
+
+
+def values_of(spec: models.ModelSpec, epochs: int) -> dict:
+    """A spec and its epochs as the settings' values, by setting name."""
+    return {"architecture": spec.architecture, "layers": spec.hidden_layers, "units": spec.hidden_units,
+            "dropout": tidy(spec.dropout), "optimizer": spec.optimizer, "learning_rate": tidy(spec.learning_rate),
+            "batch_size": spec.batch_size, "epochs": int(epochs), "validation_split": tidy(spec.validation_split),
+            "seed": spec.seed}
+
+
+def lesson() -> Lesson:
+    """The lesson this session opened (empty when its link fixed nothing)."""
+    return st.session_state.get("train_lesson", Lesson())
+
+
+# ## Reading a link
+
+
+def shown_text(text: str) -> str:
+    """A link's text quoted for a message: cut to 40 characters, Markdown shown literally."""
+    return names.markdown_escape(repr(text[:40]))
+
+
+def _values_from_url() -> dict:
+    """The valid settings the URL gives, by name (a full name wins over its alias); a warning for each bad one."""
+    values = {}
+    for name, setting in SETTINGS.items():
+        alias = ALIAS_OF.get(name)
+        parameter = alias if alias and alias in st.query_params and name not in st.query_params else name
+        text = st.query_params.get(parameter)
+        if text is None:
+            continue
+        try:
+            values[name] = setting.parse(text)
+        except ValueError:
+            st.warning(f"The link's {parameter}={shown_text(text)} is not one of the choices here; using the default.")
+    return values
+
+
+def _names_from_url(parameter: str) -> list[str]:
+    """The settings a ?lock= or ?hide= list names (comma-separated, or repeated), in the page's order; a warning for
+    each name that is not a setting."""
+    wanted = set()
+    for text in st.query_params.get_all(parameter):
+        for word in filter(None, (part.strip().lower() for part in text.split(","))):
+            name = ALIASES.get(word, word)
+            if name in SETTINGS:
+                wanted.add(name)
+            else:
+                st.warning(f"The link's {parameter}={shown_text(word)} is not one of the settings here "
+                           f"({', '.join(SETTINGS)}); ignoring it.")
+    return [name for name in SETTINGS if name in wanted]
 
 
 def settings_from_url() -> None:
-    """On a session's first visit, the settings a shared link asks for (bad ones get a warning), else defaults."""
+    """On a session's first visit, the settings and lesson a shared link asks for (bad ones get a warning and the
+    default); then the defaults for whatever is still unset."""
     if "train_settings_loaded" not in st.session_state:
         st.session_state["train_settings_loaded"] = True
-        for parameter, (_, kind, allowed) in URL_SETTINGS.items():
-            text = st.query_params.get(parameter)
-            if text is None:
-                continue
-            try:
-                value = kind(text)
-                if value not in allowed:
-                    raise ValueError
-            except ValueError:
-                st.warning(f"The link's {parameter}={text!r} is not one of the choices here; using the default.")
-                continue
-            architecture = text if parameter == "arch" else st.query_params.get("arch", "dense")
-            st.session_state[widget_key(parameter, architecture if architecture in models.ARCHITECTURES
-                                        else "dense")] = value
-    architecture = st.session_state.setdefault("train_architecture", "dense")
-    for parameter, value in default_settings(architecture).items():
-        st.session_state.setdefault(widget_key(parameter, architecture), value)
+        values = _values_from_url()
+        architecture = values.get("architecture", "dense")
+        for name, value in values.items():
+            st.session_state[widget_key(name, architecture)] = value
+        hidden = _names_from_url("hide")
+        locked = [name for name in _names_from_url("lock") if name not in hidden]  # hidden is fixed too
+        if locked or hidden:
+            linked = {**default_values(architecture), **values}
+            st.session_state["train_lesson"] = Lesson({name: linked[name] for name in locked + hidden},
+                                                      tuple(locked), tuple(hidden))
+    fixed = lesson().fixed
+    architecture = fixed.get("architecture", st.session_state.get("train_architecture", "dense"))
+    # The lesson's values win over anything the session holds (a forged widget value included).
+    for name, value in fixed.items():
+        st.session_state[widget_key(name, architecture)] = value
+    for name, value in default_values(architecture).items():
+        st.session_state.setdefault(widget_key(name, architecture), value)
 
 
-def settings_to_url() -> None:
-    """Write the settings that differ from the defaults to the URL, and remove the others."""
-    architecture = st.session_state["train_architecture"]
-    for parameter, default in default_settings(architecture).items():
-        value = st.session_state.get(widget_key(parameter, architecture), default)
-        if value != default:
-            st.query_params[parameter] = str(value)
-        else:
+def lesson_query(values: dict, locked=(), hidden=()) -> dict:
+    """The query parameters of settings (those that differ from the defaults, and every locked or hidden one) and of
+    the lock and hide lists, in the page's order (a hidden setting is not also listed as locked)."""
+    hidden = [name for name in SETTINGS if name in hidden]
+    locked = [name for name in SETTINGS if name in locked and name not in hidden]
+    default = default_values(values["architecture"])
+    query = {name: SETTINGS[name].text(values[name]) for name in SETTINGS
+             if values[name] != default[name] or name in locked or name in hidden}
+    return query | {parameter: ",".join(chosen) for parameter, chosen in (("lock", locked), ("hide", hidden)) if chosen}
+
+
+def settings_to_url(values: dict) -> None:
+    """Write the settings that differ from the defaults (and all a lesson fixes) to the URL, and the lesson's
+    lists; remove the rest."""
+    current = lesson()
+    wanted = lesson_query(values, current.locked, current.hidden)
+    for parameter in [*ALIASES, *SETTINGS, "lock", "hide"]:
+        if parameter not in wanted:
             st.query_params.pop(parameter, None)
+        else:
+            st.query_params[parameter] = wanted[parameter]
+
+
+# ## The controls
+
+
+def _listed(phrases: list[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    return phrases[0] if len(phrases) == 1 else f"{', '.join(phrases[:-1])} and {phrases[-1]}"
+
+
+def _shown(name: str, value) -> str:
+    """A setting's value as the page shows it."""
+    return architecture_title(value) if name == "architecture" else SETTINGS[name].text(value)
+
+
+def lesson_note(current: Lesson) -> str | None:
+    """One line on what the lesson fixed, e.g. "This lesson fixes the optimizer and the learning rate."."""
+    parts = []
+    if current.locked:
+        parts.append("fixes " + _listed([SETTINGS[name].phrase for name in current.locked]))
+    if current.hidden:
+        parts.append("sets " + _listed([f"{SETTINGS[name].phrase} to {_shown(name, current.fixed[name])}"
+                                        for name in current.hidden]))
+    return f"🔒 This lesson {', and '.join(parts)}." if parts else None
 
 
 def settings(data) -> tuple[models.ModelSpec | None, int]:
-    """The settings widgets for a dataset (values from the session, first from the URL); returns the spec (None
-    when invalid) and the number of epochs."""
+    """The settings widgets for a dataset (values from the session, first from the URL; a lesson's fixed values
+    always); returns the spec (None when invalid) and the number of epochs."""
     num_classes = len(data.class_names)
     settings_from_url()
+    current = lesson()
+    if note := lesson_note(current):
+        st.info(note)
+    values = {}
+
+    def control(name: str, widget, *arguments, architecture: str = "dense", **options):
+        """Draw a setting's control unless the lesson hides it (disabled when it locks it); the lesson's value wins."""
+        if name not in current.hidden:
+            values[name] = widget(SETTINGS[name].title, *arguments, key=widget_key(name, architecture),
+                                  disabled=name in current.locked, persist_state="session", **options)
+        values[name] = current.fixed.get(name, values.get(name))
+        return values[name]
+
     left, middle, right = st.columns(3)
     with left:
-        architecture = st.radio("Architecture", models.ARCHITECTURES, key="train_architecture", horizontal=True,
-                                format_func=lambda a: "Dense (the tutorial's)" if a == "dense" else "CNN",
-                                help=concepts.note("cnn"))
-        st.session_state.setdefault(widget_key("dropout", architecture), models.DEFAULT_DROPOUT[architecture])
-        hidden_layers = st.slider("Hidden Dense layers", 1, 5, key="train_layers", help=concepts.note("units"))
-        hidden_units = st.select_slider("Units per hidden layer", UNITS, key="train_units",
-                                        help=concepts.note("dense"))
-        dropout = st.slider("Dropout", 0.0, 0.9, step=0.05, key=widget_key("dropout", architecture),
-                            help=concepts.note("dropout"))
+        architecture = control("architecture", st.radio, models.ARCHITECTURES, horizontal=True,
+                               format_func=architecture_title, help=concepts.note("cnn"))
+        control("layers", st.slider, 1, 5, help=concepts.note("units"))
+        control("units", st.select_slider, UNITS, help=concepts.note("dense"))
+        control("dropout", st.slider, 0.0, 0.9, step=0.05, architecture=architecture, help=concepts.note("dropout"))
     with middle:
-        optimizer = st.selectbox("Optimizer", models.OPTIMIZERS, key="train_optimizer",
-                                 help=concepts.note("optimizer"))
-        learning_rate = st.select_slider("Learning rate", LEARNING_RATES, key="train_learning_rate",
-                                         help=concepts.learning_rate_note(num_classes))
-        batch_size = st.select_slider("Batch size", BATCH_SIZES, key="train_batch_size", help=concepts.note("batch"))
+        control("optimizer", st.selectbox, models.OPTIMIZERS, help=concepts.note("optimizer"))
+        control("learning_rate", st.select_slider, LEARNING_RATES, help=concepts.learning_rate_note(num_classes))
+        control("batch_size", st.select_slider, BATCH_SIZES, help=concepts.note("batch"))
     with right:
-        epochs = st.number_input("Epochs", 1, 50, key="train_epochs", help=concepts.note("epochs"))
-        validation_split = st.slider("Validation split", 0.0, 0.5, step=0.05, key="train_validation_split",
-                                     help=concepts.note("validation"))
-        seed = st.number_input("Seed", 0, 2**31 - 1, key="train_seed",
-                               help="The same seed and settings give the same starting weights, the same order of "
-                                    "the training images and the same dropout, so a run can be repeated.")
-    settings_to_url()
-    st.caption(concepts.steps_note(len(data.y_train), float(validation_split), int(batch_size)))
+        control("epochs", st.number_input, 1, 50, help=concepts.note("epochs"))
+        control("validation_split", st.slider, 0.0, 0.5, step=0.05, help=concepts.note("validation"))
+        control("seed", st.number_input, 0, 2**31 - 1,
+                help="The same seed and settings give the same starting weights, the same order of the training "
+                     "images and the same dropout, so a run can be repeated.")
+    values.update(dropout=tidy(values["dropout"]), learning_rate=tidy(values["learning_rate"]),
+                  validation_split=tidy(values["validation_split"]))
+    settings_to_url(values)
+    st.caption(concepts.steps_note(len(data.y_train), values["validation_split"], int(values["batch_size"])))
     try:
-        spec = models.ModelSpec(architecture=architecture, hidden_units=hidden_units, hidden_layers=hidden_layers,
-                                dropout=float(dropout), optimizer=optimizer, learning_rate=float(learning_rate),
-                                batch_size=int(batch_size), validation_split=float(validation_split), seed=int(seed))
+        spec = models.ModelSpec(architecture=architecture, hidden_units=int(values["units"]),
+                                hidden_layers=int(values["layers"]), dropout=values["dropout"],
+                                optimizer=values["optimizer"], learning_rate=values["learning_rate"],
+                                batch_size=int(values["batch_size"]), validation_split=values["validation_split"],
+                                seed=int(values["seed"]))
     except ValueError as error:
         st.error(str(error))
-        return None, int(epochs)
-    return spec, int(epochs)
+        return None, int(values["epochs"])
+    return spec, int(values["epochs"])
+
+
+# ## Copy lesson link
+
+
+def page_address() -> str:
+    """This page's address as the browser sees it (st.context.url), else built from the request's Host header, else
+    the page's path alone."""
+    if st.context.url:
+        return st.context.url
+    path = "/" + ui.page_entry("pages/train.py").url_path
+    headers = st.context.headers
+    host = headers.get("Host")
+    return f"{headers.get('X-Forwarded-Proto', 'http')}://{host}{path}" if host else path
+
+
+def lesson_url(address: str, dataset: str, values: dict, locked=(), hidden=()) -> str:
+    """The link that opens this page on a dataset with these settings, the given controls locked or hidden."""
+    query = {"dataset": dataset, **lesson_query(values, locked, hidden)}
+    return f"{address}?{urlencode(query, safe=',')}"
+
+
+def lesson_link(dataset: str, spec: models.ModelSpec | None, epochs: int) -> None:
+    """"Copy lesson link": the page's settings as a link, with the controls chosen to be locked or hidden."""
+    with st.expander("🔗 Copy lesson link"):
+        if spec is None:
+            st.caption("Correct the settings above first: a link is made from valid settings.")
+            return
+        st.caption("A link that opens this page with these settings. Anyone may make one: a teacher preparing a "
+                   "lesson, or a student sharing a set-up. A locked control is shown but cannot be changed; a hidden "
+                   "one is not shown, and a note gives its value.")
+        current = lesson()
+        st.session_state.setdefault("train_link_lock", list(current.locked))
+        st.session_state.setdefault("train_link_hide", list(current.hidden))
+        left, right = st.columns(2)
+        locked = left.multiselect("Lock (shown, cannot be changed)", list(SETTINGS), key="train_link_lock",
+                                  format_func=lambda name: SETTINGS[name].title, persist_state="session")
+        hidden = right.multiselect("Hide (not shown, fixed)", list(SETTINGS), key="train_link_hide",
+                                   format_func=lambda name: SETTINGS[name].title, persist_state="session")
+        if set(locked) & set(hidden):
+            st.caption("A setting in both lists is hidden.")
+        address = page_address()
+        st.code(lesson_url(address, dataset, values_of(spec, epochs), locked, hidden), language=None,
+                wrap_lines=True)
+        st.caption("Copy it with the copy button at the box's top right (it shows when the pointer is over the box)."
+                   + ("" if "://" in address else " Put this app's address in front of it."))
