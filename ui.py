@@ -42,7 +42,8 @@ PAGES = [
     PageEntry("pages/draw.py", "Draw", "✏️", "Draw", "draw your own digit or upload an image and see what the model says"),
     PageEntry("pages/compare.py", "Compare", "⚖️", "Compare", "two models side by side, and where they disagree"),
     PageEntry("pages/insight.py", "Model insight", "🧠", "Model_insight",
-              "what the first layer looks for, and the average image of each class"),
+              "the average image of each class, what the first layer looks for, and where the network puts "
+              "each test image"),
     PageEntry("pages/board.py", "Class board", "🏆", "Board",
               "every model of the class in one table: who trained what, and how well it did"),
 ]
@@ -289,7 +290,7 @@ def current_model_card(dataset: str):
 def _entry(model_id):
     """The indexed card of a stored model (None for anything that is not a stored model's id)."""
     try:
-        return store.index.card(store.validate_id(model_id))
+        return store.indexed_card(store.validate_id(model_id))
     except ValueError:
         return None
 
@@ -303,7 +304,7 @@ def model_picker(dataset: str, key: str = "model_choice", label: str = "Model"):
     actor = ui_identity.current_actor()
     scope_key = f"{key}_scope"
     if scope_key not in st.session_state:
-        mine = actor is not None and any(owner.key == actor.key for owner in store.index.owners(current.id))
+        mine = actor is not None and any(owner.key == actor.key for owner in store.listing.owners(current.id))
         st.session_state[scope_key] = "mine" if mine else "class"
     left, right = st.columns([1, 3])
     scope = left.radio("Show", list(SCOPES), key=scope_key, format_func=SCOPES.get, horizontal=True,
@@ -323,7 +324,7 @@ def model_picker(dataset: str, key: str = "model_choice", label: str = "Model"):
             current.label()
 
     right.selectbox(label, list(by_id), key=key, format_func=label_of, on_change=pick)
-    broken = store.index.broken()
+    broken = store.broken()
     if broken:
         right.caption(f"{len(broken)} saved model(s) are damaged and not listed (the teacher can delete them on the "
                       "Class board).")

@@ -140,11 +140,11 @@ def _free_name() -> None:
 
 def _delete_damaged() -> None:
     def delete_all(actor) -> int:
-        for broken in store.index.broken():
+        for broken in store.broken():
             store.ownership.remove(broken.id, actor)
         return len(broken_models)
 
-    broken_models = store.index.broken()
+    broken_models = store.broken()
     done, removed = _act(delete_all)
     if done:
         say("success", f"{removed} damaged model(s) deleted.")
@@ -161,7 +161,7 @@ def teacher_panel() -> None:
                     f"term). Type **{CLEAR_PHRASE}** to confirm.")
         st.text_input("Confirmation", key="teacher_clear_confirm", placeholder=CLEAR_PHRASE)
         st.button("Clear the board", key="teacher_clear_board", on_click=_clear_board)
-    broken = store.index.broken()
+    broken = store.broken()
     if broken:
         with st.expander(f"Damaged models ({len(broken)})"):
             st.markdown("Their files cannot be read, so no page lists them:")

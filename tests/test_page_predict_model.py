@@ -53,4 +53,4 @@ def test_damaged_models_are_counted_in_the_picker_and_the_teacher_deletes_them_o
     board = run_page("pages/board.py", session={"actor": store.TEACHER})
     board.button(key="teacher_delete_damaged").click().run()
     assert not board.exception and not (models_dir / bad.id).exists() and (models_dir / good.id).exists()
-    assert store.index.broken() == []
+    assert store.broken() == []

@@ -9,7 +9,7 @@
 
 import json
 
-from mnistlib.store import folders, index, ownership
+from mnistlib.store import folders, index, listing, ownership
 from mnistlib.store.folders import (
     MAX_NAME_LENGTH,
     BrokenModel,
@@ -24,13 +24,14 @@ from mnistlib.store.folders import (
     validate_id,
     validate_name,
 )
-from mnistlib.store.index import ModelEntry, entries, generation, rebuild
+from mnistlib.store.index import rebuild
+from mnistlib.store.listing import ModelEntry, broken, entries, generation, indexed_card
 from mnistlib.store.ownership import TEACHER, Actor, PermissionDenied
 
 __all__ = [
     "MAX_NAME_LENGTH", "TEACHER", "Actor", "BrokenModel", "CorruptModelError", "ModelCard", "ModelEntry",
-    "ModelNotFoundError", "Owner", "PermissionDenied", "delete", "entries", "find_trained", "generation",
-    "list_models", "load_card", "load_hidden_map", "load_model", "load_probabilities", "model_bytes", "ownership", "rebuild", "save",
+    "ModelNotFoundError", "Owner", "PermissionDenied", "broken", "delete", "entries", "find_trained", "generation",
+    "indexed_card", "list_models", "load_card", "load_hidden_map", "load_model", "load_probabilities", "model_bytes", "ownership", "rebuild", "save",
     "validate_id", "validate_name",
 ]
 
@@ -68,12 +69,12 @@ def list_models(dataset: str | None = None) -> list:
         return connection.execute(query, (dataset,) if dataset else ()).fetchall()
 
     cards = [ModelCard.from_dict(json.loads(row[0])) for row in index.run(work)]
-    return sorted([*cards, *index.broken()], key=lambda entry: entry.id, reverse=True)
+    return sorted([*cards, *listing.broken()], key=lambda entry: entry.id, reverse=True)
 
 
 def find_trained(request_key: str) -> str | None:
     """The id of a stored model trained from exactly this request to its last epoch, or None."""
-    return index.finished_with_key(request_key) if request_key else None
+    return listing.finished_with_key(request_key) if request_key else None
 
 
 def delete(model_id: str) -> None:
