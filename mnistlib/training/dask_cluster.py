@@ -16,7 +16,6 @@ import dataclasses
 import itertools
 import queue
 import re
-import socket
 import threading
 import time
 from collections import OrderedDict
@@ -25,90 +24,22 @@ from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 import distributed
 from distributed.comm.core import CommClosedError
 
-from mnistlib.training import backends, events, worker
+from mnistlib.training import backends, events
+from mnistlib.training.dask_task import (
+    TOPIC,
+    forget_markers,
+    offers_training,
+    run_task,
+    started_name,
+    stop_event_name,
+    worker_left,
+)
 
-TOPIC = "mnistlib-training"  # the Dask event topic carrying events.to_message() dicts
 RESOURCES = {"training": 1}  # each training holds one unit of a worker's `training` resource
 CONNECT_SECONDS = 10  # how long to try reaching the scheduler (and to reconnect to it) before giving up
 NO_WORKER_SECONDS = 30  # how long jobs wait while no worker offers `training` before they fail
-STOP_POLL_SECONDS = 0.5  # a worker's longest wait on a job's stop Event between checks that the job still runs
 CLEANUP_SECONDS = 30  # a stopped or lost job's Dask Event and Variable are removed this long after it ended
 KEEP_DATASETS = 4  # datasets sent to the cluster and kept there for the next job
-
-
-def stop_event_name(job_id: str) -> str:
-    return f"mnistlib-stop-{job_id}"
-
-
-def started_name(job_id: str, attempt: int) -> str:
-    return f"mnistlib-started-{job_id}-{attempt}"
-
-
-def offers_training(worker_info: dict) -> bool:
-    """Does a worker (as in Client.scheduler_info()["workers"]) offer the `training` resource?"""
-    return worker_info.get("resources", {}).get("training", 0) > 0
-
-
-def worker_left(where: str) -> str:
-    """What a student reads when the worker training their job left the cluster (where: as in events.Started)."""
-    return (f"{where[:1].upper()}{where[1:]} left the cluster during this training (switched off, disconnected or out "
-            "of memory), so the training was lost and nothing was saved. Train again: the same settings and seed give "
-            "the same model; if it happens again, try a smaller model.")
-
-
-def forget_markers(marker: str, client, job_id: str | None = None) -> None:
-    """Remove a task's "started" Event and Variable from the scheduler, and its job's stop Event when job_id is given."""
-    with contextlib.suppress(Exception):
-        distributed.Event(marker, client=client).clear()
-        distributed.Variable(marker, client=client).delete()
-        if job_id is not None:
-            distributed.Event(stop_event_name(job_id), client=client).clear()
-
-
-def _watch_stop(stop_event, requested: threading.Event, finished: threading.Event) -> None:
-    """Turn the job's Dask Event into a local flag, polled by the training between chunks of steps."""
-    while not finished.is_set():
-        try:
-            if stop_event.wait(timeout=STOP_POLL_SECONDS):
-                requested.set()
-                return
-        except Exception:  # noqa: BLE001 — the scheduler is gone: nobody can receive the result, so stop
-            requested.set()
-            return
-
-
-def run_task(job_id: str, request: dict, attempt: int, arrays=None) -> events.Outcome:
-    """The task a Dask worker runs: train (events on TOPIC, Stop from the job's Dask Event) and return the Outcome."""
-    dask_worker = distributed.get_worker()
-    client = distributed.get_client()
-    where = f"the Dask worker {dask_worker.address} ({socket.gethostname()})"
-    marker = started_name(job_id, attempt)
-    # Two markers: an Event to ask "did a first run start?" without an error on the scheduler, a Variable for where.
-    started, started_where = distributed.Event(marker, client=client), distributed.Variable(marker, client)
-    stop_event = distributed.Event(stop_event_name(job_id), client=client)
-    if started.is_set():  # the scheduler re-runs a task whose worker died: report the loss, don't retrain
-        previous = "the machine training it"
-        with contextlib.suppress(Exception):
-            previous = str(started_where.get(timeout=5))
-        forget_markers(marker, client)
-        return events.failed(worker_left(previous))
-    started_where.set(where)
-    started.set()
-    requested, finished = threading.Event(), threading.Event()
-    threading.Thread(target=_watch_stop, args=(stop_event, requested, finished), daemon=True,
-                     name=f"mnistlib-stop-{job_id}").start()
-
-    def emit(event) -> None:
-        dask_worker.log_event(TOPIC, events.to_message(event))
-
-    try:
-        outcome = worker.train(job_id, request, emit, requested.is_set, where=where, arrays=arrays)
-        if outcome.kind == "Failed" and outcome.message.startswith("Training failed"):
-            outcome.message = f"{outcome.message} (on {where}: the fix may be needed on that machine)"
-        return outcome
-    finally:
-        finished.set()
-        forget_markers(marker, client, job_id)
 
 
 @dataclasses.dataclass(eq=False)
