@@ -35,10 +35,17 @@ def _logged_in_user():
     try:
         if not st.user.is_logged_in:
             return None
-        display = names.clean(str(st.user.get("name") or st.user.get("email")), students.MAX_NAME_LENGTH, "Name")
-        return store.Actor(names.key(str(st.user.get("email") or display)), display)
+        return students.school_account(str(st.user.get("email") or ""), str(st.user.get("name") or ""))
     except Exception:  # noqa: BLE001 — no login configured, or a profile without a usable name
         return None
+
+
+def school_login_configured() -> bool:
+    """Whether the school configured OpenID login ([auth] in .streamlit/secrets.toml; see README)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 — no secrets file at all
+        return False
 
 
 def current_actor():
@@ -58,12 +65,20 @@ def sidebar_section() -> None:
     if pending:
         _remember(*pending, key=f"cookie_{pending[0]}")
     if actor is None:
+        if school_login_configured():
+            st.button("Log in with your school account", key="school_login", on_click=st.login, type="primary")
+            st.caption("Or give a name for this browser:")
         name_form(key="sidebar_name")
     elif actor.teacher:
         st.markdown("**Teacher** — signed in")
         if st.button("Sign out", key="teacher_sign_out"):
             students.teacher_sign_out(st.context.cookies.get(TEACHER_COOKIE))
             _forget(TEACHER_COOKIE)
+    elif _logged_in_user() is not None:
+        st.markdown(f"**You:** {names.markdown_escape(actor.display)} (school account)")
+        if st.button("Log out", key="school_logout"):
+            st.session_state.pop("actor", None)
+            st.logout()
     else:
         st.markdown(f"**You:** {names.markdown_escape(actor.display)}")
         if st.button("Not you?", key="identity_forget", help="Forget this name in this browser (your models stay "

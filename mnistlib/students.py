@@ -22,6 +22,7 @@ from mnistlib.store.ownership import TEACHER, TEACHER_KEY, Actor
 STUDENTS_FILE = "students.json"
 MAX_NAME_LENGTH = 40
 RESERVED = {TEACHER_KEY, "cli", "admin", "anonymous", "everyone", "class"}
+SCHOOL_ACCOUNT_PREFIX = "school:"  # keys of students signed in with the school's OpenID login (see school_account)
 TEACHER_SESSION_SECONDS = 12 * 3600
 
 
@@ -71,7 +72,7 @@ def register(name: str) -> tuple[Actor, str]:
     ValueError for an unusable name; NameTaken when another browser has it."""
     display = names.clean(name, MAX_NAME_LENGTH, "Your name")
     key = names.key(display)
-    if key in RESERVED:
+    if key in RESERVED or key.startswith(SCHOOL_ACCOUNT_PREFIX):
         raise ValueError(f"“{display}” is reserved in MNIST Lab; choose another name.")
     token = secrets.token_urlsafe(32)
     with _editing() as values:
@@ -81,6 +82,13 @@ def register(name: str) -> tuple[Actor, str]:
                             "another name.")
         values["students"][key] = {"display": display, "token_sha256": _digest(token), "created": folders.now()}
     return Actor(key, display), token
+
+
+def school_account(email: str, name: str) -> Actor:
+    """The student the school's OpenID login vouches for (st.user): keyed by their e-mail, which no typed name
+    can claim."""
+    display = names.clean(name or email, MAX_NAME_LENGTH, "Your name")
+    return Actor(SCHOOL_ACCOUNT_PREFIX + names.key(email or display), display)
 
 
 def from_token(token) -> Actor | None:
