@@ -1,13 +1,16 @@
-"""The Train page's job view: where the job stands, its live progress and curves, and what it gave."""
+"""The Train page's job part: Train and Stop, where the job stands, its live progress and curves (drawn in the browser,
+which each poll sends only the new points), and what it gave."""
 
+import math
 import re
 
 import streamlit as st
 
 import ui
+import ui_components.live_training
 import ui_identity
-from mnistlib import concepts, names, plots
-from mnistlib.training import ENDED
+from mnistlib import concepts, datasets, names
+from mnistlib.training import ENDED, TrainRequest
 
 
 def reattach_from_url() -> None:
@@ -89,35 +92,138 @@ def stop(job_id: str) -> None:
         st.error(str(refusal))
 
 
-def live_view(job_id: str, num_classes: int) -> None:
-    """Progress, curves and results of one job; reruns itself every 0.5 s while the job is active."""
-    state = ui.job_state(job_id)
-    if state is None:
-        st.info("This server does not know that training (the link may be old, or its record was cleared).")
+SENT = "train_live_sent"  # session state: {job, points, records} this session's live view has been sent
+VIEW_KEY, FEED_KEY = "train_live_view", "train_live_feed"
+FINISHING_WAIT_SECONDS = 3.0  # after the last epoch, a poll waits this long at most for the model to be stored
+
+
+def _sent(job_id: str) -> dict:
+    """How many running points and epoch records of job_id this session has sent to its browser."""
+    sent = st.session_state.get(SENT)
+    if not sent or sent.get("job") != job_id:
+        sent = st.session_state[SENT] = {"job": job_id, "points": 0, "records": 0}
+    return sent
+
+
+def _resend() -> None:
+    """The browser missed a message (it saw a gap): send again everything after what it says it has."""
+    asked = (st.session_state.get(FEED_KEY) or {}).get("resend")
+    sent = st.session_state.get(SENT)
+    if not isinstance(asked, dict) or not sent or asked.get("job") != sent["job"]:
         return
-    sharing_note(state)
-    if state.where and state.status not in ENDED:
-        st.caption(f"Training on {state.where}.")
+    for name in ("points", "records"):
+        have = asked.get(name)
+        if isinstance(have, int) and not isinstance(have, bool):
+            sent[name] = min(sent[name], max(have, 0))
+
+
+def _finite(value):
+    """A number JSON can carry (NaN and infinity cannot): rounded, or None."""
+    return round(value, 5) if value is not None and math.isfinite(value) else None
+
+
+def view_data(state, sent: dict, curves: bool) -> dict:
+    """What the browser's live view needs now: the status, the progress bar and the points and epoch records it has
+    not been sent yet (state from Job.progress_since(sent["points"]))."""
     if state.status == "queued":
         ahead = state.queue_position
-        st.info(f"Waiting for a free trainer: {ahead} training(s) ahead of you." if ahead
-                else "Starting a trainer…")
+        status_text = (f"Waiting for a free trainer: {ahead} training(s) ahead of you." if ahead
+                       else "Starting a trainer…")
     elif state.status == "starting":
-        st.info("Building the model and preparing the data…")
+        status_text = "Building the model and preparing the data…"
+    else:
+        status_text = f"Training on {state.where}." if state.where and state.status not in ENDED else ""
     done = ((state.epoch - 1) + state.batch / state.batches) / state.epochs if state.batches else 0.0
     text = f"Epoch {state.epoch}/{state.epochs} · step {state.batch}/{state.batches}" if state.batches else "Waiting"
     if state.eta_seconds is not None:
         text += f" · about {state.eta_seconds:.0f} s left"
-    st.progress(min(max(done, 0.0), 1.0) if state.status not in ("finished",) else 1.0, text=text)
-    if (state.history or state.progress) and (state.status in ENDED or st.session_state.get("train_live_curves", True)):
-        st.plotly_chart(plots.training_curves(state.history, state.progress), key="train_curves")
+    records_from = min(sent["records"], len(state.history))
+    return {
+        "job": sent["job"], "status_text": status_text, "progress_text": text, "epochs": state.epochs,
+        "fraction": 1.0 if state.status == "finished" else round(min(max(done, 0.0), 1.0), 4),
+        "curves": curves or state.status in ENDED,
+        "points_from": state.progress_from,
+        "points": [[point["step"], _finite(point["loss"]), _finite(point["accuracy"])] for point in state.progress],
+        "records_from": records_from,
+        "records": [[record["epoch"], _finite(record["loss"]), _finite(record["accuracy"]),
+                     _finite(record.get("val_loss")), _finite(record.get("val_accuracy"))]
+                    for record in state.history[records_from:]],
+    }
+
+
+def curves_caption(state, active: bool, num_classes: int) -> None:
+    """Above the live view (outside the polling part, so polls do not resend it): what the curves show, or that
+    live curves are off; nothing for an ended job without an epoch."""
+    if not active and (state is None or not state.history):
+        return
+    if not active or st.session_state.get("train_live_curves", True):
         st.caption(concepts.note("training_figures") + " The light line is the running average within each epoch. "
                    f"A loss near {concepts.guessing_loss(num_classes):.2f} (= ln {num_classes}) means the model is "
                    "still guessing.")
-    elif state.status not in ENDED:
+    else:
         st.caption("Live curves are off: they are drawn when training ends.")
+
+
+def controls(dataset: str, spec, epochs: int, num_classes: int, actor) -> None:
+    """Train and Stop, the Live curves switch and the job's view (spec None: the settings are invalid; actor None:
+    no name given yet, so no training)."""
+    job_id = st.session_state.get("job_id")
+    state = ui.job_state(job_id) if job_id else None
+    # A student who left a shared training (their Stop) may start again; the others' training goes on.
+    active = state is not None and state.status not in ENDED and not (actor and actor.key in state.left_keys)
+    train_column, stop_column = st.columns(2)
+    if train_column.button("Train", type="primary", key="train_start", disabled=spec is None or active or actor is None,
+                           width="stretch"):
+        started = ui.start_training(TrainRequest(dataset=dataset, spec=spec, epochs=epochs))  # None: it said why
+        if started:
+            job_id, active = started, True
+            st.session_state.pop("train_rendered_status", None)
+    if stop_column.button("Stop", key="train_stop", disabled=not active, width="stretch"):
+        stop(job_id)
+    st.toggle("Live curves", value=True, key="train_live_curves",
+              help="Add the newest points to the loss and accuracy curves twice a second while training. Off: only "
+                   "the progress bar moves, and the curves are drawn when training ends.")
+    st.caption(f"Training on {datasets.info(dataset).title} runs on the server, not in this page: you can leave the "
+               "page or close the tab — it goes on, and the model is saved for every page to use.")
+    if job_id:
+        # While the job runs, its view polls twice a second; each poll sends the browser only the new points.
+        show_job(job_id, state, active, num_classes)
+
+
+def show_job(job_id: str, state, active: bool, num_classes: int) -> None:
+    """The job's part of the Train page: what the curves show, the live view (outside the polling part: the same
+    element, sent once, while the job is shown) and the part that polls twice a second while the job is active."""
+    if state is None and not active:
+        st.info("This server does not know that training (the link may be old, or its record was cleared).")
+        return
+    curves_caption(state, active, num_classes)
+    ui_components.live_training.live_training_view(job_id, key=VIEW_KEY)
+    st.fragment(live_view, run_every=0.5 if active else None)(job_id, num_classes, active)
+
+
+def live_view(job_id: str, num_classes: int, polling: bool) -> None:
+    """Feed the live view, and show who shares the job and, once it ended, its results; reruns itself every 0.5 s
+    while the job is active (polling). Each run reads and sends only the points that are new since the last
+    (Job.progress_since); the browser appends them."""
+    job = ui.job(job_id)
+    if job is None:
+        return
+    sent = _sent(job_id)
+    state = job.progress_since(sent["points"])
+    if polling and state.status == "running" and state.epochs and len(state.history) >= state.epochs:
+        # Every epoch is done; only the final test figures and the saving are left (a fraction of a second): wait
+        # for them here rather than for the next poll, so the results show as soon as the model is stored.
+        job.wait(timeout=FINISHING_WAIT_SECONDS)
+        state = job.progress_since(sent["points"])
+    data = view_data(state, sent, st.session_state.get("train_live_curves", True))
+    # Every element here is re-sent (and re-rendered by the watching browser) on every poll: while the job runs, the
+    # small feed is the only one, unless the job is shared.
+    ui_components.live_training.live_training_feed(data, key=FEED_KEY, on_resend=_resend)
+    sharing_note(state)
+    sent["points"], sent["records"] = data["points_from"] + len(data["points"]), len(state.history)
     if state.status in ENDED:
         show_result(state, num_classes)
         if st.session_state.get("train_rendered_status") != state.status:
             st.session_state["train_rendered_status"] = state.status
-            st.rerun(scope="app")  # once, so the page stops polling and the sidebar updates
+            if polling:
+                st.rerun(scope="app")  # once, so the page stops polling and the sidebar updates

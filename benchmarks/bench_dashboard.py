@@ -2,13 +2,14 @@
 top of the framework's floor), memory with 20 sessions, live-training overhead. Each figure is measured beside
 its floor or target in the same run. A class of 20 browsers at once: benchmarks/bench_class.py.
 
-Run: .venv/bin/python benchmarks/bench_dashboard.py [--only cold,browse,floors,memory,live] [--clicks 50]
+Run: .venv/bin/python benchmarks/bench_dashboard.py [--only cold,browse,floors,memory,live,quickstart] [--clicks 50]
 It starts its own servers on free ports with a temporary model store, and prints one line per figure.
 """
 
 import argparse
 import contextlib
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -18,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, REPO, start_app, stop_app  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, REPO, give_name, start_app, stop_app  # noqa: E402
 
 LOGS = REPO / "tests" / "output"
 
@@ -274,45 +275,125 @@ def memory(playwright_browser, models: Path, model_id: str) -> None:
 ## Live-training overhead: headless against a Chromium tab watching the curves
 
 
+def load_average() -> str:
+    """The machine's 1-minute load average (the machine may be shared: each figure is printed with it)."""
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
+def cpu_seconds() -> dict:
+    """CPU seconds used so far by this benchmark's descendants, by role: the Chromium it drives, the Streamlit
+    server, the server's training workers (from /proc; a process that has exited no longer counts)."""
+    children, used = {}, {"chromium": 0.0, "server": 0.0, "workers": 0.0}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append((int(stat.parent.name), fields))
+    pending = [os.getpid()]
+    while pending:
+        for pid, fields in children.get(pending.pop(), []):
+            pending.append(pid)
+            with contextlib.suppress(OSError):
+                command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                role = ("chromium" if "chromium" in command else "server" if "streamlit run" in command
+                        else "workers" if "multiprocessing" in command else None)
+                if role:
+                    used[role] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
 def live_training(playwright_browser, models: Path, epochs: int = 5, repeats: int = 3) -> None:
-    """Median training seconds of the same job headless, and started from the Train page with the tab open."""
+    """Median training seconds of the same job headless, and started from the Train page with the tab open. Every
+    run has its own seed: an identical request would reuse the stored model instead of training."""
     from mnistlib import models as model_specs
     from mnistlib import store, training
 
     os.environ["MNISTLIB_MODELS_DIR"] = str(models)
+    seeds = iter(range(int(time.time()) % 100_000 * 100, 2**31))
     trainer = training.Trainer()
     try:
-        trainer.submit(training.TrainRequest("mnist", model_specs.ModelSpec(), 1, subset="full")).wait()  # warm
+        trainer.submit(training.TrainRequest("mnist", model_specs.ModelSpec(seed=next(seeds)), 1, subset="full")).wait()
         headless = [store.load_card(trainer.submit(training.TrainRequest(
-            "mnist", model_specs.ModelSpec(), epochs, subset="full")).wait().model_id).training_seconds
+            "mnist", model_specs.ModelSpec(seed=next(seeds)), epochs, subset="full")).wait().model_id).training_seconds
             for _ in range(repeats)]
     finally:
         trainer.shutdown()
+    loads = [load_average()]
     server, url = start_app("app.py", environment(models), LOGS / "bench-live.log")
-    watched = {True: [], False: []}
+    watched, browser_cpu, server_cpu = {True: [], False: []}, {True: [], False: []}, {True: [], False: []}
     try:
-        for live_curves in [True, False] * repeats:
+        with fresh_page(playwright_browser) as page:
+            page.goto(url)  # the first session after a start may see "Page not found" for a page's own URL
+            page.wait_for_selector("h1", timeout=60_000)
+        for run, live_curves in enumerate([True, False] * repeats):
             with fresh_page(playwright_browser) as page:
-                page.goto(f"{url}/Train")
+                page.goto(f"{url}/Train?seed={next(seeds)}&epochs={epochs}")
                 page.wait_for_selector("button:has-text('Train')", timeout=60_000)
+                give_name(page, f"Watcher {run}")
                 page.wait_for_timeout(8000)  # let the server's worker finish warming up, as on a running server
                 if not live_curves:
                     page.get_by_text("Live curves").click()
                     page.wait_for_timeout(1000)
+                before = cpu_seconds()
                 page.get_by_role("button", name="Train", exact=True).click()
-                page.wait_for_selector("text=Saved to the model store", timeout=300_000)
+                page.wait_for_selector("text=Test accuracy", timeout=300_000)
+                after = cpu_seconds()
+                browser_cpu[live_curves].append(after["chromium"] - before["chromium"])
+                server_cpu[live_curves].append(after["server"] - before["server"])
                 watched[live_curves].append(store.list_models()[0].training_seconds)
+                loads.append(load_average())
     finally:
         stop_app(server)
     base, on, off = (statistics.median(values) for values in (headless, watched[True], watched[False]))
-    print(f"live-training overhead, {epochs} epochs on MNIST, medians of {repeats}: headless {base:.2f} s; in the "
-          f"dashboard with a Chromium tab watching, live curves on {on:.2f} s (ratio {on / base:.2f}), live curves "
-          f"off (progress bar only) {off:.2f} s (ratio {off / base:.2f}); target ≤1.10")
+    print(f"live-training overhead, {epochs} epochs on MNIST, medians of {repeats}: headless {base:.2f} s "
+          f"({', '.join(f'{t:.2f}' for t in headless)}); in the dashboard with a Chromium tab watching, live curves "
+          f"on {on:.2f} s ({', '.join(f'{t:.2f}' for t in watched[True])}; ratio {on / base:.2f}, target ≤1.10), "
+          f"live curves off (progress bar only) {off:.2f} s ({', '.join(f'{t:.2f}' for t in watched[False])}; "
+          f"ratio {off / base:.2f}, target ≤1.05); load average {', '.join(loads)}")
+    print("  CPU seconds from the click to 'Test accuracy', medians: the watching Chromium "
+          f"{statistics.median(browser_cpu[True]):.2f} (curves on), {statistics.median(browser_cpu[False]):.2f} (off); "
+          f"the Streamlit server {statistics.median(server_cpu[True]):.2f} (on), "
+          f"{statistics.median(server_cpu[False]):.2f} (off)")
+
+
+## Quick start: a student's click on the home page until the stored model's test accuracy shows
+
+
+def quick_start(playwright_browser, models: Path, repeats: int = 3) -> None:
+    """Seconds from clicking Home's Quick start (5 epochs of the default model, full MNIST, warm server) until the
+    Train page shows "Test accuracy" (the model is stored by then). The quick start always uses seed 0, so the
+    model is deleted after each run: otherwise the next click would reuse it instead of training."""
+    from mnistlib import store
+
+    os.environ["MNISTLIB_MODELS_DIR"] = str(models)
+    server, url = start_app("app.py", environment(models), LOGS / "bench-quickstart.log")
+    clicks, trained, loads = [], [], []
+    try:
+        for run in range(repeats):
+            with fresh_page(playwright_browser) as page:
+                page.goto(url)
+                button = page.get_by_role("button", name=re.compile("Quick start"))
+                button.wait_for(timeout=60_000)
+                give_name(page, f"Quick {run}")
+                page.wait_for_timeout(8000)  # the worker warms up once after the server starts; then it is warm
+                loads.append(load_average())
+                started = time.perf_counter()
+                button.click()
+                page.wait_for_selector("text=Test accuracy", timeout=120_000)
+                clicks.append(time.perf_counter() - started)
+                card = store.list_models()[0]
+                trained.append(card.training_seconds)
+                store.delete(card.id)
+    finally:
+        stop_app(server)
+    print(f"quick start, click → 'Test accuracy' shown (5 epochs, full MNIST, warm server), median of {repeats}: "
+          f"{statistics.median(clicks):.2f} s ({', '.join(f'{t:.2f}' for t in clicks)}; target ≤2.5 s); the worker's "
+          f"training_seconds (build → test figures) {', '.join(f'{t:.2f}' for t in trained)}; load average "
+          f"{', '.join(loads)}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="cold,browse,floors,memory,live")
+    parser.add_argument("--only", default="cold,browse,floors,memory,live,quickstart")
     parser.add_argument("--clicks", type=int, default=50)
     arguments = parser.parse_args()
     wanted = set(arguments.only.split(","))
@@ -333,6 +414,8 @@ def main() -> None:
             memory(chromium, models, model_id)
         if "live" in wanted:
             live_training(chromium, models)
+        if "quickstart" in wanted:
+            quick_start(chromium, models)
         chromium.close()
 
 

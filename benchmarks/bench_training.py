@@ -1,11 +1,13 @@
 """Benchmark: the TensorFlow tutorial's plain model.fit against mnistlib's engine, same data, model and batch.
 
 Run: .venv/bin/python benchmarks/bench_training.py [--epochs 5] [--dataset mnist]
-Prints seconds per epoch for each, their ratio, both test accuracies, and the time to predict the test set.
+Prints seconds per epoch for each, their ratio, both test accuracies, the time to predict the test set, and the
+quick start's job on a fresh worker: its first epoch against the later ones.
 """
 
 import argparse
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -39,29 +41,51 @@ def tutorial(data, epochs: int) -> dict:
     return {"total": total, "epochs": epoch_times, "accuracy": float(np.mean(predicted == data.y_test))}
 
 
+def timed_job(trainer, request) -> dict:
+    """Run one request on trainer and time it from the worker's start: total seconds (to the model stored), each
+    epoch's seconds (the first from the start, so it includes the job's set-up), test accuracy and model id."""
+    from mnistlib import training
+
+    job = trainer.submit(request)
+    ends, started = [], None
+    while (state := job.progress_since(10**9)).status not in training.ENDED:
+        if started is None and state.status != "queued":
+            started = time.perf_counter()
+        if len(state.history) > len(ends):
+            ends.append(time.perf_counter())
+        time.sleep(0.005)
+    total = time.perf_counter() - (started or time.perf_counter())
+    if state.status != "finished" or state.reused:
+        raise RuntimeError(f"engine run {state.status}: {state.message}")
+    edges = [started, *ends]
+    return {"total": total, "epochs": [b - a for a, b in zip(edges, edges[1:], strict=False)],
+            "accuracy": state.test_accuracy, "model_id": state.model_id}
+
+
 def engine(dataset: str, epochs: int) -> dict:
-    """mnistlib's engine through the real worker process, as the dashboard and CLI use it."""
+    """mnistlib's engine through the real worker process, as the dashboard and CLI use it: the tutorial's data (no
+    validation split) on a worker that has trained it before (so these shapes are compiled), as on a running
+    server."""
     from mnistlib import models, training
 
     trainer = training.Trainer()
     try:
-        warm = trainer.submit(training.TrainRequest(dataset, models.ModelSpec(validation_split=0.0), 1, subset="full"))
-        warm.wait()  # the pool's worker is warm, as on a running server
-        job = trainer.submit(training.TrainRequest(dataset, models.ModelSpec(validation_split=0.0), epochs,
-                                                   subset="full", name="benchmark"))
-        ends, started = [], None
-        while (state := job.snapshot()).status not in training.ENDED:
-            if started is None and state.status != "queued":
-                started = time.perf_counter()
-            if len(state.history) > len(ends):
-                ends.append(time.perf_counter())
-            time.sleep(0.005)
-        total = time.perf_counter() - (started or time.perf_counter())
-        if state.status != "finished":
-            raise RuntimeError(f"engine run {state.status}: {state.message}")
-        edges = [started, *ends]
-        return {"total": total, "epochs": [b - a for a, b in zip(edges, edges[1:], strict=False)],
-                "accuracy": state.test_accuracy, "model_id": state.model_id}
+        trainer.submit(training.TrainRequest(dataset, models.ModelSpec(validation_split=0.0), 1, subset="full")).wait()
+        return timed_job(trainer, training.TrainRequest(dataset, models.ModelSpec(validation_split=0.0), epochs,
+                                                        subset="full", name="benchmark"))
+    finally:
+        trainer.shutdown()
+
+
+def quick_start(dataset: str, epochs: int = 5) -> dict:
+    """The quick start's job (the default model and split) as the first job of a fresh worker. The job waits in the
+    queue while the worker warms up (which compiles the quick start's shapes), so its time starts after that, as on
+    a server that has been up for a few seconds."""
+    from mnistlib import models, training
+
+    trainer = training.Trainer()
+    try:
+        return timed_job(trainer, training.TrainRequest(dataset, models.ModelSpec(), epochs, subset="full"))
     finally:
         trainer.shutdown()
 
@@ -92,13 +116,15 @@ def main() -> None:
 
     from mnistlib import datasets
 
-    # Benchmark models go to a throw-away store, not the user's (workers inherit the environment).
-    os.environ.setdefault("MNISTLIB_MODELS_DIR", tempfile.mkdtemp(prefix="mnistlib-bench-"))
+    # Benchmark models go to a throw-away store (workers inherit the environment): never the user's, where an
+    # identical earlier training would be reused instead of trained again.
+    os.environ["MNISTLIB_MODELS_DIR"] = tempfile.mkdtemp(prefix="mnistlib-bench-")
 
     data = datasets.load(arguments.dataset, subset="full")
+    first = quick_start(arguments.dataset)
     ours = engine(arguments.dataset, arguments.epochs)
     theirs = tutorial(data, arguments.epochs)
-    first, best = predict_time(ours["model_id"], data)
+    first_predict, best = predict_time(ours["model_id"], data)
     per_epoch_theirs = theirs["total"] / arguments.epochs
     per_epoch_ours = ours["total"] / arguments.epochs
     print(f"{arguments.dataset}, {arguments.epochs} epochs, batch 32, Flatten → Dense(128, relu) → Dense(10, softmax)")
@@ -106,10 +132,14 @@ def main() -> None:
           f"{', '.join(f'{t:.2f}' for t in theirs['epochs'])})  test accuracy {theirs['accuracy']:.2%}")
     print(f"mnistlib engine    : {per_epoch_ours:6.2f} s/epoch  (epochs: "
           f"{', '.join(f'{t:.2f}' for t in ours['epochs'])})  test accuracy {ours['accuracy']:.2%}")
-    print(f"speed-up           : {per_epoch_theirs / per_epoch_ours:6.2f}x  (target ≥3x, aim 5x)")
+    print(f"speed-up           : {per_epoch_theirs / per_epoch_ours:6.2f}x  (target ≥7x)")
     print(f"accuracy difference: {100 * (ours['accuracy'] - theirs['accuracy']):+.2f} points (target within 0.3)")
-    print(f"predict 10,000 test images (stored model, model.predict): first {first:.3f} s, then {best:.3f} s "
+    print(f"predict 10,000 test images (stored model, model.predict): first {first_predict:.3f} s, then {best:.3f} s "
           "(target ≤0.3 s)")
+    later = statistics.mean(first["epochs"][1:])
+    print(f"quick start job, a fresh worker's first (default model, validation split 0.1, {len(first['epochs'])} "
+          f"epochs): epochs {', '.join(f'{t:.2f}' for t in first['epochs'])} s; first epoch {first['epochs'][0]:.2f} s "
+          f"= {first['epochs'][0] / later:.2f}x a later one (target ≤1.3x); start → model stored {first['total']:.2f} s")
 
 
 if __name__ == "__main__":

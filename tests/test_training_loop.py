@@ -69,3 +69,39 @@ def test_the_validation_split_is_the_one_keras_fit_makes(size):
         (ours, _), (held_back, _) = loop.split_validation(images, labels, fraction)
         (theirs, _), (theirs_held_back, _) = train_validation_split((images, labels), validation_split=fraction)
         assert len(ours) == len(theirs) and len(held_back) == len(theirs_held_back)
+
+
+@pytest.mark.parametrize("count", [200, 1000, 2345])
+def test_keras_predict_gives_exactly_what_model_predict_gives(count, rng):
+    spec = models.ModelSpec(seed=5)
+    model = models.build(spec)
+    images = rng.integers(0, 256, size=(count, 28, 28), dtype=np.uint8)
+    expected = model.predict(images.astype("float32") / 255.0, batch_size=loop.PREDICT_BATCH, verbose=0)
+    np.testing.assert_array_equal(loop.keras_predict(model, images), expected)
+
+
+def test_the_training_images_stay_resident_for_the_next_job_on_the_same_split():
+    data = datasets.load("mnist", subset="small")
+    loop._resident.clear()
+    images, labels = loop.resident(data.x_train, data.y_train, 0.1)
+    (expected_images, expected_labels), _ = loop.split_validation(data.x_train, data.y_train, 0.1)
+    np.testing.assert_array_equal(images.numpy(), expected_images)
+    np.testing.assert_array_equal(labels.numpy(), expected_labels)
+    assert loop.resident(data.x_train, data.y_train, 0.1)[0] is images  # not copied again
+    assert len(loop.resident(data.x_train, data.y_train, 0.2)[0]) == 800
+    loop.resident(data.x_train, data.y_train, 0.3)
+    assert len(loop._resident) == loop.RESIDENT_SPLITS and loop.resident(data.x_train, data.y_train, 0.1)[0] is not images
+
+
+def test_warm_up_leaves_the_quick_starts_training_compiled_and_its_data_resident(monkeypatch):
+    from mnistlib.training import worker
+
+    monkeypatch.setenv("MNISTLIB_SUBSET", "small")
+    loop._compiled.clear()
+    loop._resident.clear()
+    worker.warm_up()
+    spec = models.ModelSpec()
+    data = worker.dataset("mnist", "small")
+    assert list(loop._compiled) == [loop.architecture_key(spec, len(data.class_names))]
+    images, _ = loop.resident(data.x_train, data.y_train, spec.validation_split)
+    assert len(loop._resident) == 1 and len(images) == 900  # already there: the first job copies nothing

@@ -27,6 +27,7 @@ class JobState:
     elapsed_seconds: float = 0.0
     eta_seconds: float | None = None
     progress: list = dataclasses.field(default_factory=list)  # {step, epoch, loss, accuracy} within epochs
+    progress_from: int = 0  # how many earlier points progress leaves out (Job.progress_since)
     history: list = dataclasses.field(default_factory=list)  # {epoch, loss, accuracy, val_loss, val_accuracy}
     test_loss: float | None = None
     test_accuracy: float | None = None
@@ -61,6 +62,21 @@ class Job:
         """A copy of the current state, safe to read while events keep arriving."""
         with self._lock:
             state = copy.deepcopy(self._state)
+            state.owners = [owner.display for owner in self.owners]
+            state.owner_keys = [owner.key for owner in self.owners]
+        if state.status == "queued":
+            state.queue_position = self._position()
+        return state
+
+    def progress_since(self, seen: int) -> JobState:
+        """Like snapshot(), but progress holds only the points after the first `seen` (progress_from says where it
+        starts): a live view polling twice a second copies what is new, not every point again. The other lists are
+        copied shallowly: their entries are never changed once added."""
+        with self._lock:
+            state = dataclasses.replace(self._state, history=list(self._state.history),
+                                        rate_points=list(self._state.rate_points), left_keys=list(self._state.left_keys))
+            state.progress_from = min(max(seen, 0), len(self._state.progress))
+            state.progress = self._state.progress[state.progress_from:]
             state.owners = [owner.display for owner in self.owners]
             state.owner_keys = [owner.key for owner in self.owners]
         if state.status == "queued":

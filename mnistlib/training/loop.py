@@ -158,6 +158,15 @@ class FastFit:
         return loss_total / max(steps, 1), hits_total / max(steps * self.batch_size, 1)
 
 
+def keras_predict(model, images: np.ndarray) -> np.ndarray:
+    """Probabilities (N, C) float32 of images (N, 28, 28) uint8, exactly as Keras's
+    `model.predict(images / 255, batch_size=PREDICT_BATCH)` gives them (the same compiled step on the same batches),
+    without the ~0.15 s that predict spends setting up its data pipeline on every call."""
+    inputs = images.astype(np.float32) / np.float32(255.0)
+    return np.concatenate([np.asarray(model.predict_on_batch(inputs[start : start + PREDICT_BATCH]))
+                           for start in range(0, max(len(inputs), 1), PREDICT_BATCH)])
+
+
 def mean_loss_and_accuracy(probabilities: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
     """Cross-entropy and accuracy of probabilities (N, C) against labels (N,), as Keras's evaluate; None if N = 0."""
     if len(labels) == 0:
@@ -167,6 +176,8 @@ def mean_loss_and_accuracy(probabilities: np.ndarray, labels: np.ndarray) -> tup
 
 
 _compiled: collections.OrderedDict = collections.OrderedDict()  # architecture -> FastFit, most recent last
+_resident: collections.OrderedDict = collections.OrderedDict()  # (ids, split) -> (arrays, tensors), last used last
+RESIDENT_SPLITS = 2
 
 
 def architecture_key(spec, num_classes: int) -> tuple:
@@ -194,6 +205,21 @@ def compiled_for(model, spec) -> FastFit:
     return fast
 
 
+def resident(x_train: np.ndarray, y_train: np.ndarray, validation_split: float):
+    """The training part of (x_train, y_train) after the validation split, as tensors (uint8 images, int32 labels)
+    kept in this process for the next job on the same data and split (copying 42 MB of MNIST images into a new
+    tensor takes up to 0.1 s). x_train must not change while kept (datasets are loaded read-only)."""
+    key = (id(x_train), id(y_train), validation_split)  # the entry keeps both arrays alive: their ids stay theirs
+    found = _resident.pop(key, None)
+    if found is None:
+        (images, labels), _ = split_validation(x_train, y_train, validation_split)
+        found = (x_train, y_train, (tf.constant(images), tf.constant(labels.astype(np.int32))))
+    _resident[key] = found
+    while len(_resident) > RESIDENT_SPLITS:
+        _resident.popitem(last=False)
+    return found[2]
+
+
 def train(model, data, spec, epochs: int, on_progress, on_epoch_end, should_stop) -> dict:
     """Train a freshly built model on data (a datasets.Dataset) for epochs.
 
@@ -203,10 +229,10 @@ def train(model, data, spec, epochs: int, on_progress, on_epoch_end, should_stop
     architecture, not the one passed in), "history", "test_probabilities" (epochs, M, C) float16 or None,
     "stopped"}. Raises LossNotFinite; a stop keeps the weights of the last finished epoch.
     """
-    (x_train, y_train), (x_val, y_val) = split_validation(data.x_train, data.y_train, spec.validation_split)
+    _, (x_val, y_val) = split_validation(data.x_train, data.y_train, spec.validation_split)
     fast = compiled_for(model, spec)
     model = fast.model
-    images, labels = tf.constant(x_train), tf.constant(y_train.astype(np.int32))
+    images, labels = resident(data.x_train, data.y_train, spec.validation_split)
     history, per_epoch, kept_weights, started = [], [], None, time.monotonic()
     hidden_map = HiddenMap(epochs, len(data.x_test), model.layers[-1].input.shape[-1])
     last_report = [0.0]

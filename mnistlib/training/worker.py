@@ -18,8 +18,9 @@ _datasets = {}  # (name, subset, checksum) -> Dataset, kept between jobs in this
 
 
 def warm_up() -> None:
-    """Import TensorFlow and compile the default model's training (the quick start's) for this process's data, so
-    a real job starts at full speed; tiny stand-in data when that dataset is not fetched here."""
+    """Import TensorFlow and run the quick start's training (the default model) for one epoch on this process's data,
+    so a real job starts at full speed: its functions compiled, its data resident, every step of a job done once
+    (the first time each costs more). Tiny stand-in data when that dataset is not fetched here."""
     import numpy as np
 
     from mnistlib import config, datasets, models
@@ -28,12 +29,13 @@ def warm_up() -> None:
     spec = models.ModelSpec()
     try:
         data = dataset("mnist", config.subset())
-        train_size = len(loop.split_validation(data.x_train, data.y_train, spec.validation_split)[0][0])
     except (datasets.DataMissingError, datasets.DataCorruptError):
-        train_size = 64 * spec.batch_size
-    fast = loop.compiled_for(models.build(spec), spec)
-    fast.precompile(train_size)
-    fast.model.predict(np.zeros((1000, 28, 28), np.float32), batch_size=1000, verbose=0)  # the final test predict
+        fast = loop.compiled_for(models.build(spec), spec)
+        fast.precompile(64 * spec.batch_size)
+        loop.keras_predict(fast.model, np.zeros((loop.PREDICT_BATCH, 28, 28), np.uint8))  # the final test predict
+        return
+    result = loop.train(models.build(spec), data, spec, 1, lambda *_: None, lambda *_: None, lambda: False)
+    loop.keras_predict(result["model"], data.x_test)  # the final test predict
 
 
 def dataset(name: str, subset: str, arrays=None):
@@ -52,6 +54,8 @@ def train(job_id: str, request: dict, emit, should_stop, where: str = "", arrays
     """Train one request here. emit(event) reports Started/Progress/EpochEnd; should_stop() is polled between
     chunks of steps. Every failure comes back as a Failed outcome with a student-readable message."""
     try:
+        if arrays is not None:  # a dataset sent with the task: known here before the request names it
+            dataset(request["dataset"], request["subset"], arrays)
         return _train(job_id, TrainRequest.from_dict(request), emit, should_stop, where, arrays)
     except Exception as error:  # every failure must reach the user as a message, never as a hang
         detail = "".join(traceback.format_exception_only(type(error), error)).strip()
@@ -88,7 +92,7 @@ def _train(job_id, request: TrainRequest, emit, should_stop, where, arrays) -> e
     if not history:
         return events.Outcome(kind)
     # The card's test figures come from plain Keras predict, as anyone loading the .keras file would get.
-    final = model.predict(data.x_test.astype("float32") / 255.0, batch_size=1000, verbose=0)
+    final = loop.keras_predict(model, data.x_test)
     test_loss, test_accuracy = loop.mean_loss_and_accuracy(final, data.y_test)
     probabilities = result["test_probabilities"]
     probabilities[-1] = final.astype(probabilities.dtype)

@@ -1,0 +1,100 @@
+// The Train page's live view of one training: its status, a progress bar and the loss and accuracy curves
+// (training_curves.js; the two files are one module), all drawn in the browser. The view's element stays the same
+// while the job runs; each poll of the server comes through a tiny feed element (live_training_feed.js) carrying
+// only what is new — the points after those sent before — which is appended here. The points are kept per job for
+// this tab (the curves come back at once if the view is mounted again); if a message was missed (a gap), the feed's
+// trigger "resend" asks the server for everything after what this tab has.
+
+const KEPT_JOBS = 4;
+// trainings: job id -> { points, records, generation (+1 when points were sent again), recordsVersion (+1 per
+// change), latest (the last poll's status and progress) }; queue: polls not merged yet; views: the mounted views.
+const live = (globalThis.__mnistLabLiveTraining ??= { trainings: new Map(), queue: [], views: new Set() });
+
+// Put items at position `from` of list (dropping what was after it); false if that would leave a gap.
+function merge(list, from, items) {
+  if (from > list.length) return false;
+  list.length = from;
+  for (const item of items) list.push(item);
+  return true;
+}
+
+function training(job, restart = false) {
+  let found = live.trainings.get(job);
+  if (!found || restart) {
+    found = { points: [], records: [], generation: 0, recordsVersion: 0, latest: null, asked: "" };
+    live.trainings.delete(job);
+    live.trainings.set(job, found);
+    while (live.trainings.size > KEPT_JOBS) live.trainings.delete(live.trainings.keys().next().value);
+  }
+  return found;
+}
+
+// Fold one poll into its job's points and records; ask for a resend when it does not follow on.
+function fold({ data, setTriggerValue }) {
+  const kept = training(data.job, data.points_from === 0 && data.records_from === 0);
+  const [pointsBefore, recordsBefore] = [kept.points.length, kept.records.length];
+  const pointsMerged = merge(kept.points, data.points_from, data.points);
+  const recordsMerged = merge(kept.records, data.records_from, data.records);
+  if (pointsMerged && data.points_from < pointsBefore) kept.generation += 1; // sent again from further back
+  if (recordsMerged && (data.records.length > 0 || data.records_from < recordsBefore)) kept.recordsVersion += 1;
+  kept.latest = data;
+  if (pointsMerged && recordsMerged) return;
+  const ask = JSON.stringify([kept.points.length, kept.records.length]);
+  if (ask !== kept.asked) { // once per gap; the answer comes with the next poll
+    kept.asked = ask;
+    setTriggerValue?.("resend", { job: data.job, points: kept.points.length, records: kept.records.length });
+  }
+}
+
+live.process = () => {
+  const changed = new Set();
+  for (const entry of live.queue.splice(0)) {
+    fold(entry);
+    changed.add(entry.data.job);
+  }
+  for (const view of live.views) if (changed.has(view.job)) view.render();
+};
+
+function createLiveTraining(root) {
+  const $ = (selector) => root.querySelector(selector);
+  const parts = { status: $(".status"), progress: $(".progress"), bar: $(".progress .bar"),
+    progressText: $(".progress-text"), curves: $(".curves") };
+  const chart = createTrainingCurves($(".chart"), $(".legend"), $(".tooltip"));
+  const view = { job: null };
+
+  view.render = () => {
+    const kept = live.trainings.get(view.job);
+    const latest = kept?.latest;
+    if (!latest) return;
+    parts.status.textContent = latest.status_text;
+    parts.status.hidden = !latest.status_text;
+    const percent = Math.round(1000 * Math.min(Math.max(latest.fraction, 0), 1)) / 10;
+    parts.bar.style.width = `${percent}%`;
+    parts.progress.setAttribute("aria-valuenow", String(percent));
+    parts.progressText.textContent = latest.progress_text;
+    const shown = latest.curves && (kept.points.length > 0 || kept.records.length > 0);
+    parts.curves.hidden = !shown;
+    if (shown) chart.sync(kept, latest.epochs);
+  };
+
+  view.show = (job) => {
+    view.job = job;
+    live.views.add(view);
+    live.process(); // polls that arrived before this view was mounted
+    view.render();
+  };
+  view.destroy = () => {
+    live.views.delete(view);
+    delete root.__view;
+  };
+  return view;
+}
+
+export default function (component) {
+  const { data, parentElement } = component;
+  const root = parentElement.querySelector(".live-training");
+  if (!root || !data || typeof data.job !== "string") return undefined;
+  const view = (root.__view ??= createLiveTraining(root));
+  view.show(data.job);
+  return () => view.destroy();
+}
