@@ -29,22 +29,22 @@ class PageEntry:
 
 
 PAGES = [
-    PageEntry("pages/home.py", "Home", "🔢", "", "what MNIST Lab teaches, and a quick start", default=True),
-    PageEntry("pages/dataset.py", "Dataset", "🗂️", "Dataset",
+    PageEntry("app_pages/home.py", "Home", "🔢", "", "what MNIST Lab teaches, and a quick start", default=True),
+    PageEntry("app_pages/dataset.py", "Dataset", "🗂️", "Dataset",
               "the images and labels, and why they are split into training and test sets"),
-    PageEntry("pages/own_data.py", "Your data", "📤", "Your_data",
+    PageEntry("app_pages/own_data.py", "Your data", "📤", "Your_data",
               "add a dataset of your own images (a zip of class folders) and train on it like on MNIST"),
-    PageEntry("pages/train.py", "Train", "🏋️", "Train", "choose a network and settings, train it and watch it learn"),
-    PageEntry("pages/predict.py", "Predict", "🔮", "Predict",
+    PageEntry("app_pages/train.py", "Train", "🏋️", "Train", "choose a network and settings, train it and watch it learn"),
+    PageEntry("app_pages/predict.py", "Predict", "🔮", "Predict",
               "each test image with its predicted label and probability histogram"),
-    PageEntry("pages/mistakes.py", "Mistakes", "🔍", "Mistakes",
+    PageEntry("app_pages/mistakes.py", "Mistakes", "🔍", "Mistakes",
               "the confusion matrix and the images behind each kind of mistake"),
-    PageEntry("pages/draw.py", "Draw", "✏️", "Draw", "draw your own digit or upload an image and see what the model says"),
-    PageEntry("pages/compare.py", "Compare", "⚖️", "Compare", "two models side by side, and where they disagree"),
-    PageEntry("pages/insight.py", "Model insight", "🧠", "Model_insight",
+    PageEntry("app_pages/draw.py", "Draw", "✏️", "Draw", "draw your own digit or upload an image and see what the model says"),
+    PageEntry("app_pages/compare.py", "Compare", "⚖️", "Compare", "two models side by side, and where they disagree"),
+    PageEntry("app_pages/insight.py", "Model insight", "🧠", "Model_insight",
               "the average image of each class, what the first layer looks for, and where the network puts "
               "each test image"),
-    PageEntry("pages/board.py", "Class board", "🏆", "Board",
+    PageEntry("app_pages/board.py", "Class board", "🏆", "Board",
               "every model of the class in one table: who trained what, and how well it did"),
 ]
 
@@ -425,7 +425,7 @@ def quick_start_button(dataset: str, key: str = "quick_start") -> None:
     if st.button(f"Quick start: train the default model on {datasets.info(dataset).title}", key=key,
                  type="primary", disabled=actor is None):
         if start_training(TrainRequest(dataset=dataset, spec=ModelSpec(), epochs=5, subset=config.subset())):
-            st.switch_page("pages/train.py")
+            st.switch_page("app_pages/train.py")
 
 
 def page_link(page: str, label: str, query_params: dict | None = None) -> None:

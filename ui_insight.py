@@ -223,4 +223,4 @@ def _selected_images(selected, card, data, predicted) -> None:
                                                                  MAX_SELECTED else ""))
     st.image([plots.enlarge(data.x_test[index], 3) for index in shown], width=84,
              caption=[f"#{index}: {names[data.y_test[index]]} → {names[predicted[index]]}" for index in shown])
-    ui.page_link("pages/predict.py", f"Open test image {shown[0]} on the Predict page", {"model": card.id, "image": shown[0]})
+    ui.page_link("app_pages/predict.py", f"Open test image {shown[0]} on the Predict page", {"model": card.id, "image": shown[0]})

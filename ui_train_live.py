@@ -54,7 +54,7 @@ def show_result(state, num_classes: int) -> None:
     else:
         st.caption(sentence)
     st.success("Saved: the other pages now list it.")
-    ui.page_link("pages/predict.py", "Browse its predictions →", {"model": state.model_id})
+    ui.page_link("app_pages/predict.py", "Browse its predictions →", {"model": state.model_id})
 
 
 def sharing_note(state) -> None:

@@ -275,7 +275,7 @@ def page_address() -> str:
     the page's path alone."""
     if st.context.url:
         return st.context.url
-    path = "/" + ui.page_entry("pages/train.py").url_path
+    path = "/" + ui.page_entry("app_pages/train.py").url_path
     headers = st.context.headers
     host = headers.get("Host")
     return f"{headers.get('X-Forwarded-Proto', 'http')}://{host}{path}" if host else path

@@ -14,8 +14,8 @@ from PIL import Image
 from mnistlib import config
 from tests.test_pages import in_page_browser, run_page, texts
 
-PAGES = ["pages/home.py", "pages/dataset.py", "pages/train.py", "pages/predict.py", "pages/mistakes.py",
-         "pages/draw.py", "pages/compare.py", "pages/insight.py"]
+PAGES = ["app_pages/home.py", "app_pages/dataset.py", "app_pages/train.py", "app_pages/predict.py", "app_pages/mistakes.py",
+         "app_pages/draw.py", "app_pages/compare.py", "app_pages/insight.py"]
 
 
 @pytest.fixture(autouse=True)
@@ -69,7 +69,7 @@ def odd_but_valid_uploads() -> list[tuple[str, bytes]]:
 
 @pytest.fixture(scope="module")
 def draw_page(stored_mnist_model):
-    return run_page("pages/draw.py", query={"model": stored_mnist_model.id})
+    return run_page("app_pages/draw.py", query={"model": stored_mnist_model.id})
 
 
 def upload(app, name, content):
@@ -104,7 +104,7 @@ BAD_MODELS = ["../x", "../../etc/passwd", "/etc/passwd", "", "20261124-201500-3f
 
 @pytest.mark.parametrize("value", BAD_INDICES)
 def test_bad_image_index_links(stored_mnist_model, value):
-    app = run_page("pages/predict.py", query={"model": stored_mnist_model.id, "image": value})
+    app = run_page("app_pages/predict.py", query={"model": stored_mnist_model.id, "image": value})
     index = in_page_browser(app)[0]["image"]  # the view the in-page browser starts at
     assert 0 <= index < 200
     if value not in ("3",):
@@ -121,8 +121,8 @@ def test_bad_dataset_links(stored_mnist_model, path, value):
     assert store_fingerprint() == before
 
 
-@pytest.mark.parametrize("path", ["pages/predict.py", "pages/mistakes.py", "pages/draw.py",
-                                  "pages/insight.py"])
+@pytest.mark.parametrize("path", ["app_pages/predict.py", "app_pages/mistakes.py", "app_pages/draw.py",
+                                  "app_pages/insight.py"])
 @pytest.mark.parametrize("value", BAD_MODELS)
 def test_bad_model_links(stored_mnist_model, path, value):
     before = store_fingerprint()
@@ -135,11 +135,11 @@ def test_bad_model_links(stored_mnist_model, path, value):
 @pytest.mark.parametrize("true, pred", [("-1", "3"), ("10", "0"), ("a", "b"), ("", ""), ("1.5", "2"),
                                         ("3", "99"), ("../", "0"), ("0x1", "1")])
 def test_bad_confusion_cell_links(stored_mnist_model, true, pred):
-    app = run_page("pages/mistakes.py", query={"model": stored_mnist_model.id, "true": true, "pred": pred})
+    app = run_page("app_pages/mistakes.py", query={"model": stored_mnist_model.id, "true": true, "pred": pred})
     assert "not two class numbers" in texts(app)
 
 
 @pytest.mark.parametrize("value", ["../../etc", "abc", "0" * 12, "", "ffffffffffff", "<b>x</b>"])
 def test_bad_job_links(value):
-    app = run_page("pages/train.py", query={"job": value})
+    app = run_page("app_pages/train.py", query={"job": value})
     assert "no longer running" in texts(app) or value == ""

@@ -44,14 +44,14 @@ def test_the_teacher_password_is_checked_and_sessions_expire(monkeypatch):
 
 
 def test_the_sidebar_offers_the_school_login_only_where_it_is_configured():
-    plain = run_page("pages/home.py")
+    plain = run_page("app_pages/home.py")
     assert "school_login" not in [button.key for button in plain.button]
 
     from streamlit.testing.v1 import AppTest
 
     from tests.test_pages import REPO
 
-    app = AppTest.from_file(str(REPO / "pages/home.py"), default_timeout=90)
+    app = AppTest.from_file(str(REPO / "app_pages/home.py"), default_timeout=90)
     app.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
                            "client_id": "lab", "client_secret": "y", "server_metadata_url":
                            "https://id.example.org/.well-known/openid-configuration"}

@@ -56,7 +56,7 @@ def query_of(link: str) -> dict:
 
 
 def test_a_link_sets_every_setting_and_the_page_keeps_them_in_its_url():
-    app = run_page("pages/train.py", query={"dataset": "fashion_mnist", **EVERY_SETTING})
+    app = run_page("app_pages/train.py", query={"dataset": "fashion_mnist", **EVERY_SETTING})
     assert not app.warning and values(app) == WIDGET_VALUES
     assert dict(app.query_params) == {"dataset": "fashion_mnist", **EVERY_SETTING}
     parameters = models.count_parameters(models.ModelSpec("cnn", 64, 2, 0.4, "rmsprop", 0.003, 128, 0.2, 42), 10)
@@ -65,7 +65,7 @@ def test_a_link_sets_every_setting_and_the_page_keeps_them_in_its_url():
 
 
 def test_the_short_names_of_earlier_links_are_read_and_replaced_by_the_full_ones():
-    app = run_page("pages/train.py", query={"arch": "cnn", "lr": "0.01", "batch": "64", "val": "0.15",
+    app = run_page("app_pages/train.py", query={"arch": "cnn", "lr": "0.01", "batch": "64", "val": "0.15",
                                             "lock": "lr,batch"})
     assert not app.warning
     assert (values(app)["train_architecture"], values(app)["train_learning_rate"]) == ("cnn", 0.01)
@@ -76,16 +76,16 @@ def test_the_short_names_of_earlier_links_are_read_and_replaced_by_the_full_ones
 
 
 def test_dropout_belongs_to_the_links_architecture():
-    app = run_page("pages/train.py", query={"architecture": "cnn"})
+    app = run_page("app_pages/train.py", query={"architecture": "cnn"})
     assert values(app)["train_dropout_cnn"] == 0.25 and "dropout" not in app.query_params  # the CNN's default
-    app = run_page("pages/train.py", query={"architecture": "cnn", "dropout": "0"})
+    app = run_page("app_pages/train.py", query={"architecture": "cnn", "dropout": "0"})
     assert values(app)["train_dropout_cnn"] == 0.0 and app.query_params["dropout"] == "0"
-    app = run_page("pages/train.py", query={"dropout": "0.25"})
+    app = run_page("app_pages/train.py", query={"dropout": "0.25"})
     assert values(app)["train_dropout_dense"] == 0.25 and app.query_params["dropout"] == "0.25"
 
 
 def test_a_changed_setting_goes_to_the_url_and_a_default_leaves_it():
-    app = run_page("pages/train.py", query={"epochs": "3"})
+    app = run_page("app_pages/train.py", query={"epochs": "3"})
     app.number_input(key="train_epochs").set_value(9).run()
     app.slider(key="train_validation_split").set_value(0.3).run()
     assert not app.exception and app.query_params["epochs"] == "9" and app.query_params["validation_split"] == "0.3"
@@ -101,7 +101,7 @@ def test_a_changed_setting_goes_to_the_url_and_a_default_leaves_it():
     ("seed", str(2**31)), ("validation_split", "0.6"), ("val", "0.1.1"), ("epochs", ""), ("units", "9" * 5000),
 ])
 def test_a_bad_value_in_a_link_warns_and_uses_the_default(parameter, text):
-    app = run_page("pages/train.py", query={parameter: text, "epochs": "3"} if parameter != "epochs" else
+    app = run_page("app_pages/train.py", query={parameter: text, "epochs": "3"} if parameter != "epochs" else
                    {parameter: text})
     [warning] = app.warning
     assert warning.value == (f"The link's {parameter}={names.markdown_escape(repr(text[:40]))} is not one of the "
@@ -113,7 +113,7 @@ def test_a_bad_value_in_a_link_warns_and_uses_the_default(parameter, text):
 
 
 def test_bad_lock_and_hide_names_warn_and_are_ignored():
-    app = run_page("pages/train.py", query={"lock": "optimizer,colour,,", "hide": " Seed ,units;dropout"})
+    app = run_page("app_pages/train.py", query={"lock": "optimizer,colour,,", "hide": " Seed ,units;dropout"})
     every = ", ".join(ui_train_settings.SETTINGS)
     assert [warning.value for warning in app.warning] == [
         f"The link's hide={names.markdown_escape(repr('units;dropout'))} is not one of the settings here ({every}); "
@@ -122,7 +122,7 @@ def test_bad_lock_and_hide_names_warn_and_are_ignored():
     assert widgets(app)["train_optimizer"] == ("adam", True) and "train_seed" not in widgets(app)
     assert not any(disabled for key, (_, disabled) in widgets(app).items() if key != "train_optimizer")
     assert (app.query_params["lock"], app.query_params["hide"]) == ("optimizer", "seed")
-    app = run_page("pages/train.py", query={"lock": "colour", "hide": ","})
+    app = run_page("app_pages/train.py", query={"lock": "colour", "hide": ","})
     assert len(app.warning) == 1 and "lock" not in app.query_params and "hide" not in app.query_params
     assert not any(disabled for _, disabled in widgets(app).values()) and "This lesson" not in texts(app)
 
@@ -131,7 +131,7 @@ def test_bad_lock_and_hide_names_warn_and_are_ignored():
 
 
 def test_a_lock_disables_the_controls_at_the_links_values_and_says_so():
-    app = run_page("pages/train.py", query={"optimizer": "sgd", "learning_rate": "0.01",
+    app = run_page("app_pages/train.py", query={"optimizer": "sgd", "learning_rate": "0.01",
                                             "lock": "optimizer,learning_rate"})
     assert "This lesson fixes the optimizer and the learning rate." in [info.value.strip("🔒 ") for info in app.info]
     assert widgets(app)["train_optimizer"] == ("sgd", True) and widgets(app)["train_learning_rate"] == (0.01, True)
@@ -141,7 +141,7 @@ def test_a_lock_disables_the_controls_at_the_links_values_and_says_so():
 
 
 def test_a_lock_holds_against_a_forged_session_value_and_a_changed_url():
-    app = run_page("pages/train.py", query={"dropout": "0.5", "epochs": "2", "lock": "dropout,epochs"})
+    app = run_page("app_pages/train.py", query={"dropout": "0.5", "epochs": "2", "lock": "dropout,epochs"})
     app.session_state["train_epochs"] = 40  # what a forged widget message would do
     app.session_state["train_dropout_dense"] = 0.1
     app.query_params.clear()  # the URL edited (or a switch to another page and back): the lesson stays
@@ -156,7 +156,7 @@ def test_a_lock_holds_against_a_forged_session_value_and_a_changed_url():
 
 
 def test_hide_removes_the_control_and_notes_its_fixed_value():
-    app = run_page("pages/train.py", query={"architecture": "cnn", "epochs": "3", "hide": "architecture,epochs",
+    app = run_page("app_pages/train.py", query={"architecture": "cnn", "epochs": "3", "hide": "architecture,epochs",
                                             "lock": "architecture"})
     assert "train_architecture" not in widgets(app) and "train_epochs" not in widgets(app)
     assert "train_dropout_cnn" in widgets(app)  # the hidden architecture is the CNN
@@ -168,7 +168,7 @@ def test_hide_removes_the_control_and_notes_its_fixed_value():
 
 def test_a_training_from_a_lesson_link_uses_the_locked_and_hidden_values():
     before = {card.id for card in store.list_models()}
-    app = run_page("pages/train.py", session={"actor": ADA},
+    app = run_page("app_pages/train.py", session={"actor": ADA},
                    query={"optimizer": "sgd", "learning_rate": "0.1", "epochs": "1", "units": "32", "seed": "7",
                           "lock": "optimizer,learning_rate,units", "hide": "epochs,seed"})
     app.session_state["train_optimizer"] = "rmsprop"  # forged values for every fixed setting
@@ -191,7 +191,7 @@ def test_a_training_from_a_lesson_link_uses_the_locked_and_hidden_values():
 
 
 def test_the_copy_lesson_link_builds_a_link_that_reproduces_the_page():
-    app = run_page("pages/train.py", query={"dataset": "fashion_mnist", "optimizer": "sgd", "lock": "optimizer"})
+    app = run_page("app_pages/train.py", query={"dataset": "fashion_mnist", "optimizer": "sgd", "lock": "optimizer"})
     assert app.multiselect(key="train_link_lock").value == ["optimizer"]  # the lesson the page has, to start from
     app.number_input(key="train_epochs").set_value(12).run()
     app.select_slider(key="train_units").set_value(256).run()
@@ -202,7 +202,7 @@ def test_the_copy_lesson_link_builds_a_link_that_reproduces_the_page():
     assert "A setting in both lists is hidden." in texts(app)
     assert query_of(link) == {"dataset": "fashion_mnist", "units": "256", "optimizer": "sgd", "epochs": "12",
                               "seed": "0", "lock": "units,optimizer", "hide": "epochs,seed"}
-    opened = run_page("pages/train.py", query=query_of(link))  # the link in a new session
+    opened = run_page("app_pages/train.py", query=query_of(link))  # the link in a new session
     assert not opened.warning and opened.query_params["dataset"] == "fashion_mnist"
     assert widgets(opened)["train_units"] == (256, True) and widgets(opened)["train_optimizer"] == ("sgd", True)
     assert "train_epochs" not in widgets(opened) and "train_seed" not in widgets(opened)
@@ -231,7 +231,7 @@ def test_lesson_notes_read_as_sentences():
 
 
 def test_every_setting_can_be_locked_and_hidden_at_once():
-    app = run_page("pages/train.py", query={**EVERY_SETTING, "hide": ",".join(ui_train_settings.SETTINGS)})
+    app = run_page("app_pages/train.py", query={**EVERY_SETTING, "hide": ",".join(ui_train_settings.SETTINGS)})
     assert not app.warning and widgets(app) == {}
     parameters = models.count_parameters(models.ModelSpec("cnn", 64, 2, 0.4, "rmsprop", 0.003, 128, 0.2, 42), 10)
     assert f"**Total parameters: {parameters:,}**" in texts(app)
@@ -241,7 +241,7 @@ def test_every_setting_can_be_locked_and_hidden_at_once():
 def test_the_readmes_lesson_link_opens_what_it_says():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     [link] = re.findall(r"`(http://localhost:8501/Train\?[^`]+)`", readme)
-    app = run_page("pages/train.py", query=query_of(link))
+    app = run_page("app_pages/train.py", query=query_of(link))
     assert not app.warning
     assert widgets(app)["train_optimizer"] == ("sgd", True) and widgets(app)["train_learning_rate"] == (0.1, True)
     assert "train_epochs" not in widgets(app) and "epochs=3," in app.code[-1].value

@@ -51,7 +51,7 @@ def save_copy(files: dict, owners, name: str, **card_changes) -> store.ModelCard
 
 
 def run_board(actor=None, query=None, session=None) -> AppTest:
-    app = AppTest.from_file(str(REPO / "pages" / "board.py"), default_timeout=90)
+    app = AppTest.from_file(str(REPO / "app_pages" / "board.py"), default_timeout=90)
     if actor is not None:
         app.session_state["actor"] = actor
     for key, value in (query or {}).items():
@@ -155,7 +155,7 @@ def test_a_selected_row_opens_its_model_on_predict(models_dir, dense_files, fash
     save_copy(dense_files, [ADA], "ada's digits")
     clothes = save_copy(fashion_files, [BOB], "bob's clothes")
     # The app's navigation, without app.py's start of the trainer's worker processes (nothing is trained here).
-    (tmp_path / "pages").symlink_to(REPO / "pages")
+    (tmp_path / "app_pages").symlink_to(REPO / "app_pages")
     (tmp_path / "navigation.py").write_text(
         "import streamlit as st\nimport ui\n"
         "st.navigation([st.Page(page.path, title=page.title, url_path=page.url_path, default=page.default)"
@@ -163,7 +163,7 @@ def test_a_selected_row_opens_its_model_on_predict(models_dir, dense_files, fash
     app = AppTest.from_file(str(tmp_path / "navigation.py"), default_timeout=90)
     app.session_state["actor"] = ADA
     app.run()
-    app.switch_page("pages/board.py").run()
+    app.switch_page("app_pages/board.py").run()
     assert not app.exception
     app.selectbox(key="board_dataset").set_value("all").run()
     select(app, clothes.id, [entry.id for entry in store.entries(viewer="ada")])

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from mnistlib import config, datasets, evaluation, models, store
 from tests.conftest import train_and_store
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "compare.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "compare.py")
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from mnistlib import evaluation, models, plots, store
 from tests.conftest import train_and_store
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "insight.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "insight.py")
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from mnistlib import datasets, evaluation, store
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "mistakes.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "mistakes.py")
 GALLERY_PAGE = 36  # the page shows a cell's images 36 at a time
 
 

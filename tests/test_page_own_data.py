@@ -29,7 +29,7 @@ def data_dir(tmp_path, monkeypatch, models_dir):
 
 
 def run_page(actor=ADA) -> AppTest:
-    app = AppTest.from_file(str(REPO / "pages" / "own_data.py"), default_timeout=90)
+    app = AppTest.from_file(str(REPO / "app_pages" / "own_data.py"), default_timeout=90)
     if actor is not None:
         app.session_state["actor"] = actor
     app.run()

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from mnistlib import browse_data, datasets, evaluation, store
 
-PAGES = ["pages/home.py", "pages/dataset.py", "pages/train.py", "pages/predict.py"]
+PAGES = ["app_pages/home.py", "app_pages/dataset.py", "app_pages/train.py", "app_pages/predict.py"]
 
 
 @pytest.fixture(autouse=True)
@@ -40,13 +40,13 @@ def texts(app):
 @pytest.mark.parametrize("path", PAGES)
 def test_every_page_renders_on_a_fresh_state(path, models_dir):
     app = run_page(path)
-    if path == "pages/predict.py":
+    if path == "app_pages/predict.py":
         assert "No trained model for MNIST digits yet" in texts(app)
         assert app.button(key="quick_start_missing_model")
 
 
 def test_dataset_page_shows_the_seed_answers_and_switches_dataset():
-    app = run_page("pages/dataset.py")
+    app = run_page("app_pages/dataset.py")
     metrics = {metric.label: metric.value for metric in app.metric}
     small = datasets.load("mnist", subset="small")
     assert metrics["x_train.shape"] == str(small.x_train.shape) and metrics["len(y_train)"] == "1000"
@@ -60,7 +60,7 @@ def test_dataset_page_full_shapes(monkeypatch):
     if not datasets.is_fetched("mnist"):
         pytest.skip("full data not fetched")
     monkeypatch.setenv("MNISTLIB_SUBSET", "full")
-    metrics = {metric.label: metric.value for metric in run_page("pages/dataset.py").metric}
+    metrics = {metric.label: metric.value for metric in run_page("app_pages/dataset.py").metric}
     assert metrics == {"x_train.shape": "(60000, 28, 28)", "len(y_train)": "60000",
                        "x_test.shape": "(10000, 28, 28)", "len(y_test)": "10000"}
 
@@ -82,7 +82,7 @@ def in_page_browser(app):
 @pytest.mark.parametrize("index", [0, 199])
 def test_predict_sends_the_browser_every_test_image_and_epoch_once(stored_mnist_model, index):
     model_id = stored_mnist_model.id
-    app = run_page("pages/predict.py", query={"model": model_id, "image": str(index)})
+    app = run_page("app_pages/predict.py", query={"model": model_id, "image": str(index)})
     probabilities = store.load_probabilities(model_id)
     data = datasets.load("mnist", subset="small")
     view, payload = in_page_browser(app)
@@ -102,7 +102,7 @@ def test_predict_sends_the_browser_every_test_image_and_epoch_once(stored_mnist_
 
 def test_predict_falls_back_to_the_server_browser(stored_mnist_model):
     failed = {"model": stored_mnist_model.id, "reason": "the data did not arrive within 30 seconds"}
-    app = run_page("pages/predict.py", query={"model": stored_mnist_model.id, "image": "5"},
+    app = run_page("app_pages/predict.py", query={"model": stored_mnist_model.id, "image": "5"},
                    session={"predict_browser_failed": failed})
     assert "could not show the test images here: the data did not arrive within 30 seconds." in texts(app)
     assert in_page_browser(app) is None
@@ -138,7 +138,7 @@ def test_predict_with_saved_probabilities_that_do_not_fit_the_test_set(stored_mn
     fields = {key: value for key, value in card.to_dict().items() if key not in ("id", "created")}
     cut = store.save(store.model_bytes(card.id), {**fields, "name": "cut short"},
                      store.load_probabilities(card.id)[:, :150])
-    app = run_page("pages/predict.py", query={"model": cut.id, "image": "170"})
+    app = run_page("app_pages/predict.py", query={"model": cut.id, "image": "170"})
     assert ("do not fit the MNIST digits test set (the stored probabilities are for 150 images and 10 classes, but "
             "this test set has 200 images and 10 classes)") in texts(app)
     assert in_page_browser(app) is None
@@ -149,20 +149,20 @@ def test_predict_with_saved_probabilities_that_do_not_fit_the_test_set(stored_mn
 
 @pytest.mark.parametrize("bad", ["-1", "10000", "abc"])
 def test_predict_bad_image_links_warn_and_show_image_0(stored_mnist_model, bad):
-    app = run_page("pages/predict.py", query={"model": stored_mnist_model.id, "image": bad})
+    app = run_page("app_pages/predict.py", query={"model": stored_mnist_model.id, "image": bad})
     assert "is not a test image number" in texts(app)
     assert in_page_browser(app)[0]["image"] == 0
 
 
 def test_unknown_dataset_and_model_links_fall_back(stored_mnist_model):
-    app = run_page("pages/predict.py", query={"dataset": "cifar", "model": "../x"})
+    app = run_page("app_pages/predict.py", query={"dataset": "cifar", "model": "../x"})
     assert "does not exist here" in texts(app)
     assert app.query_params["dataset"] == "mnist"
 
 
 def test_a_training_run_through_the_page_ends_with_a_stored_model():
     before = {card.id for card in store.list_models()}
-    app = run_page("pages/train.py", session={"actor": store.Actor("ada", "Ada")})  # training needs a name
+    app = run_page("app_pages/train.py", session={"actor": store.Actor("ada", "Ada")})  # training needs a name
     assert "Total parameters: 101,770" in texts(app)
     app.number_input(key="train_epochs").set_value(2).run()
     app.button(key="train_start").click().run()
@@ -180,7 +180,7 @@ def test_a_training_run_through_the_page_ends_with_a_stored_model():
 
 
 def test_without_live_curves_the_curves_appear_only_when_training_ends():
-    app = run_page("pages/train.py", session={"actor": store.Actor("ada", "Ada")})
+    app = run_page("app_pages/train.py", session={"actor": store.Actor("ada", "Ada")})
     app.toggle(key="train_live_curves").set_value(False).run()
     app.number_input(key="train_epochs").set_value(5).run()
     app.button(key="train_start").click().run()
@@ -201,8 +201,8 @@ def test_without_live_curves_the_curves_appear_only_when_training_ends():
 
 
 def test_an_invalid_setting_is_explained(monkeypatch):
-    app = run_page("pages/train.py")
+    app = run_page("app_pages/train.py")
     app.slider(key="train_dropout_dense").set_value(0.9).run()
     assert not app.exception and not app.error  # 0.9 is allowed
-    app = run_page("pages/train.py", query={"job": "../../etc"})
+    app = run_page("app_pages/train.py", query={"job": "../../etc"})
     assert "no longer running" in texts(app)

@@ -29,7 +29,7 @@ def three_classes(tmp_path_factory):
 
 
 def run(page: str, session=None, query=None) -> AppTest:
-    app = AppTest.from_file(str(REPO / "pages" / f"{page}.py"), default_timeout=120)
+    app = AppTest.from_file(str(REPO / "app_pages" / f"{page}.py"), default_timeout=120)
     for key, value in {"actor": ADA, **(session or {})}.items():
         app.session_state[key] = value
     for key, value in (query or {}).items():

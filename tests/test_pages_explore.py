@@ -11,7 +11,7 @@ from mnistlib import datasets, evaluation, models, store
 from tests.conftest import train_and_store
 from tests.test_pages import run_page, texts
 
-EXPLORE_PAGES = ["pages/mistakes.py", "pages/draw.py", "pages/compare.py", "pages/insight.py"]
+EXPLORE_PAGES = ["app_pages/mistakes.py", "app_pages/draw.py", "app_pages/compare.py", "app_pages/insight.py"]
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +39,7 @@ def test_a_confusion_cell_lists_exactly_its_images(stored_fashion_model):
     data = datasets.load("fashion_mnist", subset="small")
     predicted = final_predictions(stored_fashion_model)
     true_class, predicted_class, _ = evaluation.most_confused(data.y_test, predicted, top=1)[0]
-    app = run_page("pages/mistakes.py", query={"dataset": "fashion_mnist", "model": stored_fashion_model.id,
+    app = run_page("app_pages/mistakes.py", query={"dataset": "fashion_mnist", "model": stored_fashion_model.id,
                                                  "true": str(true_class), "pred": str(predicted_class)})
     expected = evaluation.indices_for_cell(data.y_test, predicted, true_class, predicted_class)
     summary = next(m.value for m in app.markdown if "test images are" in m.value)
@@ -50,7 +50,7 @@ def test_a_confusion_cell_lists_exactly_its_images(stored_fashion_model):
 def test_most_confused_pairs_match_the_library_and_open_the_cell(stored_fashion_model):
     data = datasets.load("fashion_mnist", subset="small")
     predicted = final_predictions(stored_fashion_model)
-    app = run_page("pages/mistakes.py", query={"dataset": "fashion_mnist", "model": stored_fashion_model.id})
+    app = run_page("app_pages/mistakes.py", query={"dataset": "fashion_mnist", "model": stored_fashion_model.id})
     buttons = [button for button in app.button if button.key and button.key.startswith("mistakes_pair_")]
     expected = evaluation.most_confused(data.y_test, predicted, top=8)
     assert [button.label for button in buttons] == [
@@ -63,7 +63,7 @@ def test_most_confused_pairs_match_the_library_and_open_the_cell(stored_fashion_
 
 
 def test_bad_cell_links_warn(stored_mnist_model):
-    app = run_page("pages/mistakes.py", query={"model": stored_mnist_model.id, "true": "abc", "pred": "99"})
+    app = run_page("app_pages/mistakes.py", query={"model": stored_mnist_model.id, "true": "abc", "pred": "99"})
     assert "not two class numbers" in texts(app)
 
 
@@ -83,7 +83,7 @@ def upload(app, name, content, mime="image/png"):
 def test_an_uploaded_mnist_test_image_is_recognised_and_predicted_as_from_the_array(stored_mnist_model):
     data = datasets.load("mnist", subset="small")
     index = 3
-    app = upload(run_page("pages/draw.py", query={"model": stored_mnist_model.id}), "digit.png",
+    app = upload(run_page("app_pages/draw.py", query={"model": stored_mnist_model.id}), "digit.png",
                  png_bytes(data.x_test[index]))
     assert "already in MNIST form" in texts(app)
     expected = models.predict_images(store.load_model(stored_mnist_model.id), data.x_test[index : index + 1])[0]
@@ -99,19 +99,19 @@ def test_an_uploaded_mnist_test_image_is_recognised_and_predicted_as_from_the_ar
     ("cut.png", png_bytes(np.random.default_rng(0).integers(0, 255, (64, 64), dtype=np.uint8))[:300]),
 ])
 def test_bad_uploads_show_one_clear_error(stored_mnist_model, name, content):
-    app = upload(run_page("pages/draw.py", query={"model": stored_mnist_model.id}), name, content)
+    app = upload(run_page("app_pages/draw.py", query={"model": stored_mnist_model.id}), name, content)
     assert len(app.error) == 1 and app.error[0].value.endswith(".")
     assert not any(m.value.startswith("### Predicted") for m in app.markdown)
 
 
 def test_a_fashion_model_says_it_knows_clothes(stored_fashion_model):
-    app = run_page("pages/draw.py", query={"dataset": "fashion_mnist", "model": stored_fashion_model.id})
+    app = run_page("app_pages/draw.py", query={"dataset": "fashion_mnist", "model": stored_fashion_model.id})
     assert "it knows clothes, not digits" in texts(app)
 
 
 def test_compare_shows_both_accuracies_and_the_disagreements(stored_mnist_model):
     other = train_and_store("mnist", epochs=1, spec=models.ModelSpec(seed=3, hidden_units=32), name="small one")
-    app = run_page("pages/compare.py", query={"dataset": "mnist"})
+    app = run_page("app_pages/compare.py", query={"dataset": "mnist"})
     app.selectbox(key="compare_a").set_value(stored_mnist_model.id)
     app.selectbox(key="compare_b").set_value(other.id)
     app.run()
@@ -127,6 +127,6 @@ def test_compare_shows_both_accuracies_and_the_disagreements(stored_mnist_model)
 
 
 def test_insight_shows_templates_for_a_dense_model(stored_mnist_model):
-    app = run_page("pages/insight.py", query={"model": stored_mnist_model.id})
+    app = run_page("app_pages/insight.py", query={"model": stored_mnist_model.id})
     assert app.slider(key="insight_units").value == 32
     assert "hidden unit's 784 weights" in texts(app)

@@ -16,7 +16,7 @@ from tests.conftest import train_and_store
 from tests.test_pages import run_page
 
 REPO = Path(__file__).resolve().parent.parent
-PAGES = sorted(str(path.relative_to(REPO)) for path in (REPO / "pages").glob("*.py"))
+PAGES = sorted(str(path.relative_to(REPO)) for path in (REPO / "app_pages").glob("*.py"))
 
 
 @pytest.fixture(autouse=True)
@@ -150,7 +150,7 @@ def test_every_code_block_runs_and_gives_the_stated_values(path, stored_mnist_mo
         run_block(code, namespace_for(stored_mnist_model))
 
 
-@pytest.mark.parametrize("path, expected", [("pages/mistakes.py", 3), ("pages/train.py", 1)])
+@pytest.mark.parametrize("path, expected", [("app_pages/mistakes.py", 3), ("app_pages/train.py", 1)])
 def test_the_pages_show_blocks_with_stated_values(path, expected, stored_mnist_model):
     blocks = shown_blocks(run_page(path, query={"dataset": "mnist", "model": stored_mnist_model.id}))
     assert blocks and sum(len(stated_results(code)) for code in blocks) >= expected
@@ -161,7 +161,7 @@ def test_the_pages_show_blocks_with_stated_values(path, expected, stored_mnist_m
     {"layers": "2", "units": "32", "dropout": "0.2", "optimizer": "rmsprop", "epochs": "2", "val": "0.0"},
 ])
 def test_the_train_pages_keras_code_runs_for_other_settings(query, stored_mnist_model):
-    app = run_page("pages/train.py", query={"dataset": "mnist", **query})
+    app = run_page("app_pages/train.py", query={"dataset": "mnist", **query})
     [code] = shown_blocks(app)
     namespace = namespace_for(stored_mnist_model)
     assert run_block(code, namespace) == 1  # model.count_params() as the page's "Total parameters"

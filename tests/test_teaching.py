@@ -54,7 +54,7 @@ def trained_steps(tmp_path_factory):
 
 @pytest.mark.parametrize("batch_size, validation_split", STEP_SETTINGS)
 def test_the_steps_per_epoch_the_train_page_states_are_the_trainings(trained_steps, batch_size, validation_split):
-    app = run_page("pages/train.py", query={"batch": str(batch_size), "val": str(validation_split)})
+    app = run_page("app_pages/train.py", query={"batch": str(batch_size), "val": str(validation_split)})
     stated = stated_number(r"\*\*([\d,]+) steps per epoch here\*\*", texts(app))
     assert stated_number(r"— ([\d,]+) batches of", texts(app)) == stated  # the compile()/fit() explanation
     assert trained_steps[batch_size, validation_split] == stated
@@ -63,7 +63,7 @@ def test_the_steps_per_epoch_the_train_page_states_are_the_trainings(trained_ste
 def test_keras_fit_runs_the_steps_the_page_says_it_would():
     import keras
 
-    app = run_page("pages/train.py", query={"batch": "64", "val": "0.15"})
+    app = run_page("app_pages/train.py", query={"batch": "64", "val": "0.15"})
     stated = stated_number(r"Keras's own `model\.fit` would run ([\d,]+) steps", texts(app))
     data = datasets.load("mnist", subset="small")
     steps = []
@@ -95,7 +95,7 @@ def test_the_steps_note_gives_the_full_datas_and_the_tutorials_numbers():
                                                                         dropout=0.2)),
 ])
 def test_the_parameter_count_the_train_page_states_is_keras(query, spec):
-    text = texts(run_page("pages/train.py", query=query))
+    text = texts(run_page("app_pages/train.py", query=query))
     parameters = models.build(spec).count_params()
     assert f"**Total parameters: {parameters:,}**" in text
     assert f"for each of the {parameters:,} parameters" in text and f"the {parameters:,} parameters keep" in text
@@ -130,7 +130,7 @@ def test_the_class_counts_caption_states_the_real_counts(monkeypatch, name, subs
     if subset == "full" and not datasets.is_fetched(name):
         pytest.skip("full data not fetched")
     monkeypatch.setenv("MNISTLIB_SUBSET", subset)
-    text = texts(run_page("pages/dataset.py", query={"dataset": name}))
+    text = texts(run_page("app_pages/dataset.py", query={"dataset": name}))
     counts = np.bincount(datasets.load(name, subset=subset).y_train)
     if counts.min() == counts.max():
         assert f"Exactly {counts.min():,} images per class" in text and "Between" not in text
@@ -142,7 +142,7 @@ def test_the_small_subset_page_also_states_the_full_shapes():
     if not datasets.is_fetched("mnist"):
         pytest.skip("full data not fetched")
     full = datasets.load("mnist", subset="full")
-    app = run_page("pages/dataset.py", query={"dataset": "mnist"})
+    app = run_page("app_pages/dataset.py", query={"dataset": "mnist"})
     note = next(info.value for info in app.info if "small practice subset" in info.value)
     assert (f"`x_train.shape` {full.x_train.shape}, `len(y_train)` {len(full.y_train)}, `x_test.shape` "
             f"{full.x_test.shape} and `len(y_test)` {len(full.y_test)}") in note
@@ -153,14 +153,14 @@ def test_the_small_subset_page_also_states_the_full_shapes():
 
 
 def test_mistakes_names_the_list_for_what_it_sorts_by(stored_mnist_model):
-    app = run_page("pages/mistakes.py", query={"model": stored_mnist_model.id})
+    app = run_page("app_pages/mistakes.py", query={"model": stored_mnist_model.id})
     assert "The mistakes with the largest loss" in [header.value for header in app.subheader]
     assert "most confident" not in texts(app).lower() and "model.predict(x_test / 255.0)" in texts(app)
 
 
 def test_compare_shows_each_models_validation_accuracy(stored_mnist_model):
     other = train_and_store("mnist", epochs=1, spec=models.ModelSpec(seed=5, hidden_units=16), name="other")
-    app = run_page("pages/compare.py", query={"dataset": "mnist", "a": stored_mnist_model.id, "b": other.id})
+    app = run_page("app_pages/compare.py", query={"dataset": "mnist", "a": stored_mnist_model.id, "b": other.id})
     metrics = {metric.label: metric.value for metric in app.metric}
     for letter, card in (("A", stored_mnist_model), ("B", other)):
         assert metrics[f"Validation accuracy of {letter}"] == f"{card.history[-1]['val_accuracy']:.2%}"
@@ -168,7 +168,7 @@ def test_compare_shows_each_models_validation_accuracy(stored_mnist_model):
 
 def test_draw_says_confidence_is_not_certainty_for_digits(stored_mnist_model):
     data = datasets.load("mnist", subset="small")
-    app = run_page("pages/draw.py", query={"model": stored_mnist_model.id})
+    app = run_page("app_pages/draw.py", query={"model": stored_mnist_model.id})
     app.file_uploader(key="draw_upload").set_value(("digit.png", png_bytes(data.x_test[0]), "image/png")).run()
     assert not app.exception and "Confidence is not certainty" in texts(app)
     probabilities = models.predict_images(store.load_model(stored_mnist_model.id), data.x_test[:1])[0]
@@ -177,7 +177,7 @@ def test_draw_says_confidence_is_not_certainty_for_digits(stored_mnist_model):
 
 def test_insight_states_the_images_per_class(stored_mnist_model):
     counts = evaluation.class_counts(datasets.load("mnist", subset="small").y_train)
-    assert f"({counts.min():,} per class, 1,000 in all)" in texts(run_page("pages/insight.py"))
+    assert f"({counts.min():,} per class, 1,000 in all)" in texts(run_page("app_pages/insight.py"))
 
 
 # ## Error messages in the page's terms
@@ -200,7 +200,7 @@ def empty_data_dir(tmp_path, monkeypatch):
 
 
 def test_missing_data_says_which_button_to_click(empty_data_dir):
-    app = run_page("pages/dataset.py")
+    app = run_page("app_pages/dataset.py")
     assert "MNIST digits is not on this server yet. Click *Fetch MNIST digits now* below" in app.error[0].value
     assert app.button(key="fetch_dataset").label == "Fetch MNIST digits now" and without_commands(texts(app))
 
@@ -209,7 +209,7 @@ def test_damaged_data_says_which_button_to_click(empty_data_dir):
     (empty_data_dir / "mnist").mkdir()
     for part, shape in datasets.FULL_SHAPES.items():
         np.save(empty_data_dir / "mnist" / f"{part}.npy", np.zeros(shape[:1] + (2,) * (len(shape) - 1), np.uint8))
-    app = run_page("pages/dataset.py")
+    app = run_page("app_pages/dataset.py")
     assert "is damaged" in app.error[0].value and "Click *Fetch MNIST digits now* below" in app.error[0].value
     assert without_commands(texts(app))
 
@@ -223,14 +223,14 @@ def damaged_model(models_dir):
 def test_a_damaged_model_file_gets_the_page_message(damaged_model, models_dir):
     (models_dir / damaged_model.id / "model.keras").write_bytes(b"not a keras file")
     data = datasets.load("mnist", subset="small")
-    app = run_page("pages/draw.py", query={"model": damaged_model.id})
+    app = run_page("app_pages/draw.py", query={"model": damaged_model.id})
     app.file_uploader(key="draw_upload").set_value(("digit.png", png_bytes(data.x_test[0]), "image/png")).run()
     assert not app.exception and [error.value for error in app.error] == [concepts.DAMAGED_MODEL]
-    app = run_page("pages/insight.py", query={"model": damaged_model.id})
+    app = run_page("app_pages/insight.py", query={"model": damaged_model.id})
     assert [error.value for error in app.error] == [concepts.DAMAGED_MODEL] and without_commands(texts(app))
 
 
 def test_damaged_stored_predictions_get_the_page_message(damaged_model, models_dir):
     (models_dir / damaged_model.id / "test_probabilities.npy").write_bytes(b"cut short")
-    app = run_page("pages/mistakes.py", query={"model": damaged_model.id})
+    app = run_page("app_pages/mistakes.py", query={"model": damaged_model.id})
     assert [error.value for error in app.error] == [concepts.DAMAGED_MODEL] and without_commands(texts(app))

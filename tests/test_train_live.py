@@ -113,7 +113,7 @@ def live_data(app):
 
 
 def run_page(session=None, query=None):
-    app = AppTest.from_file(str(REPO / "pages/train.py"), default_timeout=90)
+    app = AppTest.from_file(str(REPO / "app_pages/train.py"), default_timeout=90)
     for key, value in (session or {}).items():
         app.session_state[key] = value
     for key, value in (query or {}).items():

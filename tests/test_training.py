@@ -53,6 +53,7 @@ def test_a_short_training_streams_events_in_order_and_stores_the_model(trainer):
     assert order[0] == "queued" and order[-1] == "running"
     assert [record["epoch"] for record in state.history] == [1, 2, 3, 4]
     assert all(point["loss"] > 0 for point in state.progress)
+    assert state.progress[-1]["step"] == 4  # every event reached the job before its end (the last batch's too)
     assert state.test_accuracy > 0.5  # chance is 0.1; the small subset gives about 0.8 here
     assert "this machine" in state.where
     card = store.load_card(state.model_id)

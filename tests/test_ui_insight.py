@@ -137,7 +137,7 @@ def upload(app, content: bytes) -> AppTest:
 
 def test_draw_explains_an_upload_with_the_models_answer(stored_mnist_model, data):
     model = store.load_model(stored_mnist_model.id)
-    app = upload(run_page("pages/draw.py", query={"model": stored_mnist_model.id}), png(data.x_test[3]))
+    app = upload(run_page("app_pages/draw.py", query={"model": stored_mnist_model.id}), png(data.x_test[3]))
     expected = argmax_class(model, data.x_test[3], data.class_names)  # already MNIST-like: used as it is
     assert f"### Predicted: {expected}" in texts(app, ("markdown",)) and explained_class(app) == expected
     assert app.expander(key="upload_why").label == ui_insight.WHY
@@ -148,7 +148,7 @@ def test_draw_explains_an_upload_with_the_models_answer(stored_mnist_model, data
 
 
 def test_draw_a_blank_image_gets_a_note(stored_mnist_model):
-    app = upload(run_page("pages/draw.py", query={"model": stored_mnist_model.id}), png(np.zeros((28, 28))))
+    app = upload(run_page("app_pages/draw.py", query={"model": stored_mnist_model.id}), png(np.zeros((28, 28))))
     assert "Nothing to recognise yet" in texts(app) and not app.error
 
 
@@ -157,7 +157,7 @@ def test_draw_a_blank_image_gets_a_note(stored_mnist_model):
 
 def test_predict_explains_the_current_test_image_by_the_saved_model(stored_mnist_model, data):
     model = store.load_model(stored_mnist_model.id)
-    app = run_page("pages/predict.py", query={"model": stored_mnist_model.id, "image": "7"})
+    app = run_page("app_pages/predict.py", query={"model": stored_mnist_model.id, "image": "7"})
     assert app.expander(key="predict_why").label == ui_insight.WHY
     assert not [m for m in app.markdown if m.value.startswith("**Predicted: ")]  # closed: nothing computed
     app.session_state["predict_why"] = True
@@ -167,7 +167,7 @@ def test_predict_explains_the_current_test_image_by_the_saved_model(stored_mnist
     assert "not epoch" not in texts(app)
     # Looking at epoch 1 of 3: the explanation says it is the saved model's.
     view = {"image": 7, "epoch": 1, "true_class": None, "result": "all", "model": stored_mnist_model.id}
-    app = run_page("pages/predict.py", query={"model": stored_mnist_model.id, "image": "7"},
+    app = run_page("app_pages/predict.py", query={"model": stored_mnist_model.id, "image": "7"},
                    session={"predict_view": view, "predict_why": True})
     assert "This explains the saved model (after epoch 3), not epoch 1" in texts(app)
     assert explained_class(app) == argmax_class(model, data.x_test[7], data.class_names)
@@ -195,7 +195,7 @@ def trace_values(trace, axis: str) -> np.ndarray:
 
 def test_the_map_shows_every_stored_epoch_on_fixed_axes(models_dir, data):
     card, points = train_with_map()
-    app = run_page("pages/insight.py", query={"model": card.id})
+    app = run_page("app_pages/insight.py", query={"model": card.id})
     slider = app.select_slider(key="insight_map_epoch")
     assert list(slider.options) == ["1", "2", "3"] and slider.value == 3
     captions = texts(app, ("caption",))
@@ -210,7 +210,7 @@ def test_the_map_shows_every_stored_epoch_on_fixed_axes(models_dir, data):
 
 
 def test_an_older_model_gets_its_final_map_computed_with_a_note(stored_mnist_model):
-    app = run_page("pages/insight.py", query={"model": stored_mnist_model.id})
+    app = run_page("app_pages/insight.py", query={"model": stored_mnist_model.id})
     assert not [slider for slider in app.select_slider if slider.key == "insight_map_epoch"]
     captions = texts(app, ("caption",))
     assert "saved before MNIST Lab kept a map after every epoch" in captions and "of their variance" in captions
@@ -225,14 +225,14 @@ def test_a_one_epoch_cnn_is_explained_and_mapped_with_notes(models_dir, data):
     cnn = train_and_store("mnist", epochs=1, spec=models.ModelSpec(architecture="cnn", hidden_units=16, seed=1),
                           name="Small CNN insight model")
     model = store.load_model(cnn.id)
-    app = upload(run_page("pages/draw.py", query={"model": cnn.id}), png(data.x_test[1]))
+    app = upload(run_page("app_pages/draw.py", query={"model": cnn.id}), png(data.x_test[1]))
     assert explained_class(app) == argmax_class(model, data.x_test[1], data.class_names)
     assert [tab.label for tab in app.tabs][-3:] == ["Hidden units", "Pixels (saliency)", "Convolutions"]
     notes = texts(app, ("info",))
     assert ui_insight.ONE_EPOCH_NOTE in notes and "worked out for this image" in notes
     layers = [markdown.value.split(": ")[1] for markdown in app.markdown if "feature maps of" in markdown.value]
     assert layers == ["32 feature maps of 26×26", "64 feature maps of 11×11"]
-    app = run_page("pages/insight.py", query={"model": cnn.id})
+    app = run_page("app_pages/insight.py", query={"model": cnn.id})
     assert "This is a CNN" in texts(app) and "Each dot is one of the 200 test images" in texts(app)
 
 
@@ -240,7 +240,7 @@ def test_a_one_epoch_cnn_is_explained_and_mapped_with_notes(models_dir, data):
 
 
 def test_the_finder_runs_shows_progress_and_sets_the_learning_rate():
-    app = run_page("pages/train.py", session={"actor": store.Actor("lin", "Lin")})
+    app = run_page("app_pages/train.py", session={"actor": store.Actor("lin", "Lin")})
     app.select_slider(key="train_learning_rate").set_value(1.0).run()
     assert app.expander(key="lr_finder").label == "🔎 Find a good learning rate"
     app.button(key="lr_start").click().run()
@@ -272,7 +272,7 @@ def test_the_finder_runs_shows_progress_and_sets_the_learning_rate():
 
 
 def test_the_finder_can_be_stopped_and_says_what_it_kept():
-    app = run_page("pages/train.py", session={"actor": store.Actor("max", "Max")})
+    app = run_page("app_pages/train.py", session={"actor": store.Actor("max", "Max")})
     app.number_input(key="train_seed").set_value(11).run()  # settings of its own: not shared with another test's run
     app.button(key="lr_start").click().run()
     assert not app.exception, app.exception

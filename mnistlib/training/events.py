@@ -141,6 +141,7 @@ class Outcome:
     test_accuracy: float | None = None
     hidden_map: dict | None = None  # {"epochs": [...], "points": (epochs, M, 2) float16}: the hidden-space map
     result: dict | None = None  # a job that makes no model: what it found (the learning-rate finder's curve)
+    events_sent: int = 0  # events the training emitted: the server waits for them before ending the job
 
     def __repr__(self):
         size = f", model {len(self.model):,} bytes" if self.model else ""

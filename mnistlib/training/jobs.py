@@ -54,6 +54,8 @@ class Job:
         self._stop = lambda: None  # set by the Trainer: ask the backend to stop this job
         self._lock = threading.Lock()
         self._ended = threading.Event()
+        self._delivered = threading.Condition()  # counts events from the training, see wait_for_events
+        self._events_seen = 0
 
     def __repr__(self):
         return f"Job({self.id!r}, {self._state.status}, {len(self.owners)} owner(s))"
@@ -156,6 +158,15 @@ class Job:
                         state.history = list(event.history)
         if isinstance(event, events.ENDINGS):
             self._ended.set()
+        elif not isinstance(event, events.Queued):
+            with self._delivered:
+                self._events_seen += 1
+                self._delivered.notify_all()
+
+    def wait_for_events(self, count: int, timeout: float) -> bool:
+        """Wait until count events from the training have been applied (or timeout seconds); True if they were."""
+        with self._delivered:
+            return self._delivered.wait_for(lambda: self._events_seen >= count, timeout)
 
     def mark_reused(self, card, message: str) -> None:
         """End this job at once with an identical model already stored (nothing is trained)."""

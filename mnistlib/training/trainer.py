@@ -20,6 +20,7 @@ from mnistlib.training.requests import TrainRequest
 
 REUSED = ("The class already trained exactly this — same data, settings, seed and epochs — so that model opened at "
           "once: the same seed gives the same result. Change the seed for a different run.")
+EVENTS_GRACE_SECONDS = 2.0  # how long an ending waits for the training's events still on their way
 KEEP_SENT_DATA = 4  # a class's own datasets kept ready to send to a cluster (see _arrays)
 
 
@@ -165,6 +166,8 @@ class Trainer:
 
     def _conclude(self, job: Job, outcome: events.Outcome) -> None:
         """Store the outcome's model for every owner and end the job with the matching event."""
+        # Its last progress events can still be on their way (another queue, another thread): apply them first.
+        job.wait_for_events(outcome.events_sent, timeout=EVENTS_GRACE_SECONDS)
         model_id = None
         if outcome.model is not None and outcome.kind != "Failed":
             try:
@@ -230,12 +233,12 @@ class Trainer:
         return job
 
     def queue_position(self, job: Job) -> int:
-        """How many jobs were submitted earlier and are still waiting to start."""
+        """How many jobs submitted earlier have not ended yet (waiting or training): they go before this one."""
         with self._lock:
             if job.id not in self._jobs:
                 return 0
             earlier = self._order[: self._order.index(job.id)]
-            return sum(1 for other in earlier if self._jobs[other]._state.status == "queued")
+            return sum(1 for other in earlier if self._jobs[other]._state.status in ACTIVE)
 
     # ## A restart, and the end
 

@@ -53,13 +53,22 @@ def dataset(name: str, subset: str, arrays=None):
 def train(job_id: str, request: dict, emit, should_stop, where: str = "", arrays=None) -> events.Outcome:
     """Train one request here. emit(event) reports Started/Progress/EpochEnd; should_stop() is polled between
     chunks of steps. Every failure comes back as a Failed outcome with a student-readable message."""
+    sent = [0]
+
+    def counted(event) -> None:
+        sent[0] += 1
+        emit(event)
+
     try:
         if arrays is not None:  # a dataset sent with the task: known here before the request names it
             dataset(request["dataset"], request["subset"], arrays)
-        return _train(job_id, TrainRequest.from_dict(request), emit, should_stop, where, arrays)
+        outcome = _train(job_id, TrainRequest.from_dict(request), counted, should_stop, where, arrays)
     except Exception as error:  # every failure must reach the user as a message, never as a hang
         detail = "".join(traceback.format_exception_only(type(error), error)).strip()
-        return events.failed(f"Training failed: {detail}")
+        outcome = events.failed(f"Training failed: {detail}")
+    # The server delivers that many events before it ends the job: the last ones may still be on their way.
+    outcome.events_sent = sent[0]
+    return outcome
 
 
 def _train(job_id, request: TrainRequest, emit, should_stop, where, arrays) -> events.Outcome:

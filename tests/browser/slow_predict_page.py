@@ -30,4 +30,4 @@ if not hasattr(image_browser, "fast_image_browser"):
 
     image_browser.image_browser = slow_image_browser
 
-runpy.run_path(str(REPO / "pages" / "predict.py"), run_name="__main__")
+runpy.run_path(str(REPO / "app_pages" / "predict.py"), run_name="__main__")

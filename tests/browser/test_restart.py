@@ -27,9 +27,9 @@ def server_factory(tmp_path):
         stop_app(server)
 
 
-def train(tab, url: str, name: str, seed: int, epochs: int, batch: str = "32") -> str:
-    """As a student: open Train, give a name, choose a seed (and epochs), click Train; returns the job id."""
-    tab.goto(f"{url}/Train?seed={seed}&epochs={epochs}&batch={batch}")
+def train(tab, url: str, name: str, seed: int, epochs: int, settings: str = "") -> str:
+    """As a student: open Train (settings from the link), give a name, click Train; returns the job id."""
+    tab.goto(f"{url}/Train?seed={seed}&epochs={epochs}{settings}")
     tab.wait_for_selector("h1", timeout=60_000)
     give_name(tab, name)
     settle(tab)
@@ -42,8 +42,9 @@ def test_a_restart_in_the_middle_of_a_queue_keeps_the_queued_jobs(browser, serve
     server, url = server_factory()
     contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(3)]
     tabs = [context.new_page() for context in contexts]
-    running = train(tabs[0], url, "Runner", seed=1, epochs=50, batch="8")  # long: still running at the kill
-    tabs[0].wait_for_selector("text=/Epoch [2-9]\\/50/", timeout=120_000)
+    # A long training (a CNN with many units, small batches): still running when the server is killed.
+    running = train(tabs[0], url, "Runner", seed=1, epochs=50, settings="&architecture=cnn&units=1024&batch_size=8")
+    tabs[0].wait_for_selector("text=/Epoch ([2-9]|[1-4][0-9])\\/50/", timeout=120_000)
     queued = [train(tab, url, f"Waiter {number}", seed=10 + number, epochs=2) for number, tab in
               enumerate(tabs[1:], start=1)]
     for tab in tabs[1:]:

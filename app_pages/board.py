@@ -72,7 +72,7 @@ if not entries:
         st.info("You have no models here yet: train one on the Train page, and it appears here.")
     else:
         st.info("No model here yet: models appear here as soon as they are trained (on the Train page).")
-    ui.page_link("pages/train.py", "Go to Train →")
+    ui.page_link("app_pages/train.py", "Go to Train →")
     st.stop()
 
 
@@ -118,7 +118,7 @@ def model_panel(entry) -> None:
     open_column, keras_column, card_column = st.columns(3)
     if open_column.button("Open on Predict", type="primary", key="board_open", icon="🔮", width="stretch"):
         st.session_state["model"], st.session_state["dataset"] = entry.id, entry.dataset
-        st.switch_page("pages/predict.py", query_params={"model": entry.id, "dataset": entry.dataset})
+        st.switch_page("app_pages/predict.py", query_params={"model": entry.id, "dataset": entry.dataset})
     keras_column.download_button("Model (.keras)", data=lambda: store.model_bytes(entry.id),
                                  file_name=f"{entry.id}.keras", mime="application/octet-stream", on_click="ignore",
                                  key="board_download_model", icon="⬇️", width="stretch",

@@ -16,7 +16,7 @@ if len(cards) < 2:
     st.info(f"Comparing needs two trained models of this dataset; there {'is' if len(cards) == 1 else 'are'} "
             f"{len(cards) or 'none'} so far. Train another one on the Train page — for example with a different "
             "number of epochs, fewer hidden units, or the CNN — then come back.")
-    ui.page_link("pages/train.py", "Go to Train →")
+    ui.page_link("app_pages/train.py", "Go to Train →")
     st.stop()
 by_id = {card.id: card for card in cards}
 

@@ -87,7 +87,7 @@ def show_report(report: dict) -> None:
     if report["skipped"]:
         with st.expander(f"Skipped {len(report['skipped'])} file(s) that are not images"):
             st.markdown("\n".join(f"- {names.markdown_escape(path)}" for path in report["skipped"][:200]))
-    ui.page_link("pages/train.py", "Train a model on it", {"dataset": report["name"]})
+    ui.page_link("app_pages/train.py", "Train a model on it", {"dataset": report["name"]})
 
 
 def remove_dataset(name: str) -> None:
