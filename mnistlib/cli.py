@@ -129,7 +129,12 @@ def _follow(job):
     while True:
         state = job.snapshot()
         if state.status in ("finished", "stopped", "failed"):
-            sys.stderr.write("\n")
+            if state.history and state.epochs:  # the bar ends on the last finished epoch, however short it was
+                last = state.history[-1]
+                progress_bar(len(state.history), state.epochs, f"epoch {len(state.history)}/{state.epochs} "
+                             f"loss {last['loss']:.4f} acc {last['accuracy']:.3f}")
+            if len(state.history) < state.epochs or not state.history:
+                sys.stderr.write("\n")
             return state
         if state.status == "queued":
             sys.stderr.write(f"\r  queued: {state.queue_position} ahead{' ' * 40}")

@@ -102,7 +102,7 @@ def test_to_arrays_and_from_arrays_round_trip_and_refuse_damage(server_data):
     received = datasets.from_arrays("shapes-copy", "small", sent)
     try:
         assert datasets.info("shapes-copy").class_names == CLASSES
-        assert datasets.load("shapes-copy").subset == worker.dataset("shapes-copy", "small", sent).subset
+        assert datasets.load("shapes-copy", "small").subset == worker.dataset("shapes-copy", "small", sent).subset
         for part in datasets.PARTS:
             np.testing.assert_array_equal(getattr(received, part), sent[part])
             assert not getattr(received, part).flags.writeable

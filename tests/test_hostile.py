@@ -127,7 +127,7 @@ def test_bad_dataset_links(stored_mnist_model, path, value):
 def test_bad_model_links(stored_mnist_model, path, value):
     before = store_fingerprint()
     app = run_page(path, query={"model": value})
-    assert "does not exist here" in texts(app) or value == ""
+    assert "is not stored here" in texts(app) or value == ""
     assert app.query_params.get("model") != value or value == ""
     assert store_fingerprint() == before
 

@@ -71,7 +71,7 @@ class Person:
             box.press("Enter")
             settle(self.tab)
         self.tab.get_by_role("button", name="Train", exact=True).click()
-        self.tab.wait_for_selector("text=Saved: every page's model list now offers it.", timeout=180_000)
+        self.tab.wait_for_selector("text=Saved: the other pages now list it.", timeout=180_000)
         settle(self.tab)
 
     def board(self):
