@@ -140,6 +140,11 @@ def keras_fit_steps(training_images: int, validation_split: float, batch_size: i
     return math.ceil(math.floor(training_images * (1 - validation_split)) / batch_size)
 
 
+def count(number: int, word: str, plural: str | None = None) -> str:
+    """'1 step', '1,687 steps': a number with its word in the right number."""
+    return f"{number:,} {word if number == 1 else plural or word + 's'}"
+
+
 def guessing_loss(num_classes: int) -> float:
     """The loss of a model that gives every class the same probability: ln(num_classes)."""
     return math.log(num_classes)
@@ -155,12 +160,13 @@ def steps_note(training_images: int, validation_split: float, batch_size: int) -
             if held_back else f"no validation split: all {learned_from:,} training images")
     quotient = f"{learned_from / batch_size:,.3f}".rstrip("0").rstrip(".")
     equals = "=" if (learned_from * 1000) % batch_size == 0 else "≈"
-    text = (f"**{steps:,} steps per epoch here**: {kept}; {learned_from:,} / {batch_size} {equals} {quotient}, "
-            f"so {steps:,} full batches")
+    text = (f"**{count(steps, 'step')} per epoch here**: {kept}; {learned_from:,} / {batch_size} {equals} "
+            f"{quotient}, so {count(steps, 'full batch', 'full batches')}")
     if left_out:
-        text += (f" — the last {left_out} images of each epoch's shuffled order are left out (different ones every "
-                 f"epoch), and Keras's own `model.fit` would run "
-                 f"{keras_fit_steps(training_images, validation_split, batch_size):,} steps, the last one smaller")
+        text += (f" — the last {count(left_out, 'image')} of each epoch's shuffled order "
+                 f"{'is' if left_out == 1 else 'are'} left out (different ones every epoch), and Keras's own "
+                 f"`model.fit` would run {count(keras_fit_steps(training_images, validation_split, batch_size), 'step')}"
+                 ", the last one smaller")
     return text + (f". The TensorFlow tutorial shows {tutorial_steps:,}: it fits all {TUTORIAL_TRAINING_IMAGES:,} "
                    f"training images, with no validation split, in batches of {TUTORIAL_BATCH_SIZE}.")
 
@@ -202,8 +208,8 @@ def compile_fit_note(spec, num_classes: int, parameters: int, training_images: i
         f"`model.compile(...)` only records the optimizer ({spec.optimizer}, learning rate {spec.learning_rate:g}), "
         f"the loss and the metric: nothing is learned yet, and the {parameters:,} parameters keep the random values "
         "they started with (chosen by the seed).\n\n"
-        f"`model.fit(...)` then repeats, batch by batch — {steps:,} batches of {spec.batch_size} images per epoch "
-        f"here, {steps * epochs:,} in {epochs} epoch{'s' if epochs != 1 else ''}:\n"
+        f"`model.fit(...)` then repeats, batch by batch — {count(steps, 'batch', 'batches')} of {spec.batch_size} "
+        f"images per epoch here, {steps * epochs:,} in {count(epochs, 'epoch')}:\n"
         f"1. **predict**: the model computes the probabilities of the batch's images{dropout};\n"
         "2. **loss**: sparse categorical cross-entropy, −log(probability given to the true class), averaged over "
         f"the batch ({guessing_loss(num_classes):.2f} = ln {num_classes} for a model that gives every class the same "

@@ -85,6 +85,15 @@ def test_the_steps_note_gives_the_full_datas_and_the_tutorials_numbers():
     assert concepts.steps_per_epoch(60000, 0.0, 32) == 1875 and "left out" not in concepts.steps_note(60000, 0, 32)
 
 
+def test_one_step_one_image_and_one_epoch_are_singular():
+    text = concepts.steps_note(48, 0.1, 32)  # 43 images learned from: 1 full batch, 11 left out, Keras runs 2 steps
+    assert text.startswith("**1 step per epoch here**") and "so 1 full batch —" in text
+    assert "the last 11 images of each epoch's shuffled order are left out" in text and "would run 2 steps" in text
+    assert "the last 1 image of each epoch's shuffled order is left out" in concepts.steps_note(33, 0.0, 32)
+    note = concepts.compile_fit_note(models.ModelSpec(batch_size=32), 10, 101_770, 40, 1)
+    assert "1 batch of 32 images per epoch here, 1 in 1 epoch:" in note
+
+
 # ## The Train page's other numbers
 
 

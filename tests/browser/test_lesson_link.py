@@ -69,6 +69,7 @@ def test_a_lesson_link_fixes_its_controls_and_trains_with_them(page, served, mon
     open_url(page, f"{url}/Train?{LESSON}")
     expect_the_lesson(page)
     give_name(page, "Lesson Student")  # as a student does who opens the teacher's link
+    expect(page.get_by_role("button", name="Train", exact=True)).to_be_enabled(timeout=30_000)
     page.get_by_role("button", name="Train", exact=True).click()
     page.wait_for_selector("text=Test accuracy", timeout=180_000)
     settle(page)

@@ -90,9 +90,13 @@ def test_train_it_and_browse_its_mistakes(page, own_app, photo_zip, monkeypatch)
         upload(page, url, photo_zip)
     # The Train page, on the new dataset (a student gives a name first: kept by the browser).
     open_page(page, url, "Train", dataset=NAME)
-    if page.locator('[data-testid="stSidebar"]').get_by_label("Your name", exact=True).count():
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    expect(sidebar).to_contain_text(f"Dataset: {NAME}")
+    expect(sidebar.get_by_text(re.compile("^You: ")).or_(sidebar.get_by_role("button", name="Save my name"))) \
+        .to_be_visible(timeout=30_000)  # who you are, or the name form
+    if sidebar.get_by_role("button", name="Save my name").count():
         give_name(page, "Photo Trainer")  # another student (a name is held by one browser)
-    expect(page.locator('[data-testid="stSidebar"]')).to_contain_text(f"Dataset: {NAME}")
+    expect(page.get_by_role("button", name="Train", exact=True)).to_be_enabled(timeout=30_000)
     page.get_by_role("button", name="Train", exact=True).click()
     page.wait_for_selector("text=Test accuracy", timeout=240_000)
     settle(page)
