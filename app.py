@@ -3,10 +3,11 @@
 import streamlit as st
 
 import ui
+import ui_jobs
 
 # The server's trainer starts with the first visit, not the first click on Train: its worker warms up
 # meanwhile, and jobs queued before a restart are queued again at once. (An unreachable cluster is reported where
 # training is asked for, not here.)
-ui.start_trainer()
+ui_jobs.start_trainer()
 st.navigation([st.Page(page.path, title=page.title, icon=page.icon, url_path=page.url_path, default=page.default)
                for page in ui.PAGES]).run()

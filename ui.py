@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 import ui_identity
+import ui_jobs
 from mnistlib import concepts, config, datasets, names, store, user_datasets
 
 DEFAULT_DATASET = "mnist"
@@ -74,7 +75,7 @@ def sidebar() -> None:
         st.markdown(f"**Model:** {names.markdown_escape(card.name) if card else 'none yet'}")
         job_id = st.session_state.get("job_id")
         if job_id:
-            state = job_state(job_id)
+            state = ui_jobs.job_state(job_id)
             if state is not None and state.status in ("queued", "starting", "running"):
                 st.caption(f"Training: {state.status}" + (f", epoch {state.epoch}/{state.epochs}" if state.epoch else ""))
         if config.subset() == "small":
@@ -333,78 +334,6 @@ def model_picker(dataset: str, key: str = "model_choice", label: str = "Model"):
     return current if st.session_state[key] == current.id else open_card(st.session_state[key])
 
 
-# ## Training jobs (the work happens in worker processes, never in this server process)
-
-
-@st.cache_resource(show_spinner=False)
-def _trainer():
-    from mnistlib import training
-
-    return training.get_trainer(journal_jobs=True)
-
-
-_unreachable = {"message": "", "until": 0.0}  # a cluster that could not be reached is tried again after a while
-RETRY_CLUSTER_SECONDS = 30
-
-
-def trainer():
-    """The server's one Trainer, shared by every session (its queue is machine-wide). ClusterUnavailable when
-    MNISTLIB_SCHEDULER names a cluster that cannot be reached (then at once for RETRY_CLUSTER_SECONDS, so pages
-    do not each wait for the connection to time out)."""
-    import time
-
-    from mnistlib.training import ClusterUnavailable
-
-    if time.monotonic() < _unreachable["until"]:
-        raise ClusterUnavailable(_unreachable["message"])
-    try:
-        return _trainer()
-    except ClusterUnavailable as error:
-        _unreachable.update(message=str(error), until=time.monotonic() + RETRY_CLUSTER_SECONDS)
-        raise
-
-
-def start_trainer() -> None:
-    """Create the server's trainer now (its worker warms up; a restart's queue resumes); an unreachable cluster is
-    reported later, where training is asked for."""
-    job("")
-
-
-def job(job_id: str):
-    """A job of this server by id (from the session or a URL), or None — also when the cluster is unreachable."""
-    from mnistlib.training import ClusterUnavailable
-
-    try:
-        return trainer().job(job_id)
-    except ClusterUnavailable:
-        return None
-
-
-def job_state(job_id: str):
-    """A snapshot of a job of this server, or None if the server does not know it."""
-    found = job(job_id)
-    return found.snapshot() if found else None
-
-
-def start_training(request) -> str | None:
-    """Submit a training request for this user (a name is needed first); remembers the job in the session and
-    the URL. None, with a message in the page, when training cannot start."""
-    from mnistlib.training import ClusterUnavailable
-
-    actor = ui_identity.current_actor()
-    if actor is None:
-        st.warning("Type your name in the sidebar first, so that the model you train is kept as yours.")
-        return None
-    try:
-        job = trainer().submit(request, owner=actor)
-    except ClusterUnavailable as error:
-        st.error(str(error))
-        return None
-    st.session_state["job_id"] = job.id
-    st.query_params["job"] = job.id
-    return job.id
-
-
 def require_model(dataset: str):
     """The chosen model's card, or what to do (quick start / Train page) and st.stop()."""
     card = current_model_card(dataset)
@@ -412,20 +341,8 @@ def require_model(dataset: str):
         return card
     st.info(f"No trained model for {datasets.info(dataset).title} yet. Train one on the Train page, "
             "or train the default model here with one click (it takes a few seconds).")
-    quick_start_button(dataset, key="quick_start_missing_model")
+    ui_jobs.quick_start_button(dataset, key="quick_start_missing_model")
     st.stop()
-
-
-def quick_start_button(dataset: str, key: str = "quick_start") -> None:
-    """One click: train the seed's default model for 5 epochs on dataset (in a worker process)."""
-    from mnistlib.models import ModelSpec
-    from mnistlib.training import TrainRequest
-
-    actor = ui_identity.require_actor("train")
-    if st.button(f"Quick start: train the default model on {datasets.info(dataset).title}", key=key,
-                 type="primary", disabled=actor is None):
-        if start_training(TrainRequest(dataset=dataset, spec=ModelSpec(), epochs=5, subset=config.subset())):
-            st.switch_page("app_pages/train.py")
 
 
 def page_link(page: str, label: str, query_params: dict | None = None) -> None:

@@ -6,8 +6,8 @@ import dataclasses
 import numpy as np
 import streamlit as st
 
-import ui
 import ui_identity
+import ui_jobs
 import ui_train_settings
 from mnistlib import insight_figures as figures
 from mnistlib import lr_finder, models, names
@@ -29,7 +29,7 @@ WHAT = (f"A short run, fastai's `lr_find`: up to {lr_finder.STEPS} batches of tr
 def finder_section(dataset: str, spec) -> None:
     """"Find a good learning rate": start and stop the finder on spec, its live curve, then its suggestion."""
     job_id = st.session_state.get(JOB_KEY)
-    state = ui.job_state(job_id) if job_id else None
+    state = ui_jobs.job_state(job_id) if job_id else None
     actor = ui_identity.current_actor()
     active = state is not None and state.status not in ENDED and not (actor and actor.key in state.left_keys)
     with st.expander("🔎 Find a good learning rate", expanded=job_id is not None, key="lr_finder"):
@@ -66,7 +66,7 @@ def start_finder(dataset: str, spec) -> str | None:
         st.warning("Type your name in the sidebar first, so that the finder runs in your name.")
         return None
     try:
-        job = ui.trainer().submit(finder_request(dataset, spec), owner=actor)
+        job = ui_jobs.trainer().submit(finder_request(dataset, spec), owner=actor)
     except ClusterUnavailable as error:
         st.error(str(error))
         return None
@@ -79,7 +79,7 @@ def stop_finder(job_id: str) -> None:
     """Stop this student's finder (in a shared one: leave it, and it goes on for the others)."""
     from mnistlib import store
 
-    job = ui.job(job_id)
+    job = ui_jobs.job(job_id)
     if job is None:
         return
     shared = len(job.snapshot().owners) > 1
@@ -111,7 +111,7 @@ def sharing_note(state) -> None:
 
 def live_view(job_id: str) -> None:
     """The finder's progress and its curve so far; reruns every 0.5 s until it ends, then redraws the page once."""
-    state = ui.job_state(job_id)
+    state = ui_jobs.job_state(job_id)
     if state is None or state.status in ENDED:
         st.rerun(scope="app")  # the page then shows the result (or says the job is gone)
     sharing_note(state)
@@ -132,7 +132,7 @@ def live_view(job_id: str) -> None:
 
 def ended_view(job_id: str, spec) -> None:
     """The finished (or stopped) finder's curve, its suggestion and the button that uses it."""
-    state = ui.job_state(job_id)
+    state = ui_jobs.job_state(job_id)
     if state is None:
         st.info("This server no longer knows that finder run (it may have restarted): run it again.")
         return
@@ -149,7 +149,7 @@ def ended_view(job_id: str, spec) -> None:
                    "restarted since it ran. Click **Find a learning rate** to run it again.")
         return
     curve = lr_finder.Curve.from_dict(state.result)
-    job = ui.job(job_id)
+    job = ui_jobs.job(job_id)
     if spec is not None and job is not None and job.request.spec != finder_request(job.request.dataset, spec).spec:
         st.info(f"Your settings changed since this run, which was for {job.request.spec.describe()}: run the finder "
                 "again to see the curve of the new ones.")

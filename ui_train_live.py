@@ -9,6 +9,7 @@ import streamlit as st
 import ui
 import ui_components.live_training
 import ui_identity
+import ui_jobs
 from mnistlib import concepts, datasets, names
 from mnistlib.training import ENDED, TrainRequest
 
@@ -17,7 +18,7 @@ def reattach_from_url() -> None:
     """Coming back with ?job=… (e.g. after closing the tab) shows that job again."""
     wanted = st.query_params.get("job")
     if wanted and "job_id" not in st.session_state:
-        if re.fullmatch(r"[0-9a-f]{12}", wanted) and ui.job(wanted):
+        if re.fullmatch(r"[0-9a-f]{12}", wanted) and ui_jobs.job(wanted):
             st.session_state["job_id"] = wanted
         else:
             st.info("That training is no longer running here; its model, if it finished, is in the model list "
@@ -83,7 +84,7 @@ def stop(job_id: str) -> None:
     """Stop this student's training (in a shared one: leave it); the trainer checks who may."""
     from mnistlib import store
 
-    job = ui.job(job_id)
+    job = ui_jobs.job(job_id)
     if job is None:
         return
     try:
@@ -168,13 +169,13 @@ def controls(dataset: str, spec, epochs: int, num_classes: int, actor) -> None:
     """Train and Stop, the Live curves switch and the job's view (spec None: the settings are invalid; actor None:
     no name given yet, so no training)."""
     job_id = st.session_state.get("job_id")
-    state = ui.job_state(job_id) if job_id else None
+    state = ui_jobs.job_state(job_id) if job_id else None
     # A student who left a shared training (their Stop) may start again; the others' training goes on.
     active = state is not None and state.status not in ENDED and not (actor and actor.key in state.left_keys)
     train_column, stop_column = st.columns(2)
     if train_column.button("Train", type="primary", key="train_start", disabled=spec is None or active or actor is None,
                            width="stretch"):
-        started = ui.start_training(TrainRequest(dataset=dataset, spec=spec, epochs=epochs))  # None: it said why
+        started = ui_jobs.start_training(TrainRequest(dataset=dataset, spec=spec, epochs=epochs))  # None: it said why
         if started:
             job_id, active = started, True
             st.session_state.pop("train_rendered_status", None)
@@ -205,7 +206,7 @@ def live_view(job_id: str, num_classes: int, polling: bool) -> None:
     """Feed the live view, and show who shares the job and, once it ended, its results; reruns itself every 0.5 s
     while the job is active (polling). Each run reads and sends only the points that are new since the last
     (Job.progress_since); the browser appends them."""
-    job = ui.job(job_id)
+    job = ui_jobs.job(job_id)
     if job is None:
         return
     sent = _sent(job_id)

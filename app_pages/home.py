@@ -3,6 +3,7 @@
 import streamlit as st
 
 import ui
+import ui_jobs
 from mnistlib import datasets, names
 from mnistlib.models import ModelSpec
 
@@ -40,4 +41,4 @@ default = ModelSpec()
 st.markdown(f"Train the default network — `Flatten → Dense({default.hidden_units}, relu) → "
             f"Dense({len(info.class_names)}, softmax)`, {default.optimizer}, 5 epochs — in a few seconds, so every "
             "page has a model to show.")
-ui.quick_start_button(name, key="home_quick_start")
+ui_jobs.quick_start_button(name, key="home_quick_start")

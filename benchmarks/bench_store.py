@@ -122,11 +122,11 @@ def page_switches(playwright_browser, folder: Path, model_id: str, switches: int
         context = playwright_browser.new_context()
         page = context.new_page()
         page.goto(f"{url}/Predict?model={model_id}")
-        page.wait_for_selector("text=Predicted", timeout=120_000)
+        page.wait_for_selector("text=15 test images at a glance", timeout=120_000)
         timings = []
         for number in range(switches):
             target, marker = ("Mistakes", "text=Most confused pairs") if number % 2 == 0 else \
-                ("Predict", "text=Predicted")
+                ("Predict", "text=15 test images at a glance")
             started = time.perf_counter()
             page.locator('[data-testid="stSidebarNav"] a', has_text=target).click()
             page.wait_for_selector(marker, timeout=60_000)

@@ -21,6 +21,19 @@ def models_dir(tmp_path, monkeypatch):
     return folder
 
 
+@pytest.fixture(scope="module")
+def bare_main():
+    """A bare __main__ while a module's Dask cluster runs: its nannies spawn worker processes (also to replace a
+    killed one), and a spawned process re-imports __main__ — after an AppTest, that is the page script it ran."""
+    import sys
+    import types
+
+    original = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    yield
+    sys.modules["__main__"] = original
+
+
 @pytest.fixture
 def rng():
     """A seeded random generator."""

@@ -27,7 +27,7 @@ def start_cluster(workers: int) -> distributed.LocalCluster:
 
 
 @pytest.fixture(scope="module")
-def cluster():
+def cluster(bare_main):
     cluster = start_cluster(2)
     yield cluster
     cluster.close()

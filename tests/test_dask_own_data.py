@@ -42,7 +42,7 @@ def server_data(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def cluster(server_data, tmp_path_factory):
+def cluster(server_data, tmp_path_factory, bare_main):
     """One worker process whose data folder is empty: it cannot read what the server stored."""
     empty = tmp_path_factory.mktemp("worker-data")
     cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",

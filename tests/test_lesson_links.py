@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-import ui
+import ui_jobs
 import ui_train_settings
 from mnistlib import models, names, store
 from tests.test_pages import run_page, texts
@@ -181,7 +181,7 @@ def test_a_training_from_a_lesson_link_uses_the_locked_and_hidden_values():
     app.button(key="train_start").click().run()
     assert not app.exception
     expected = models.ModelSpec(hidden_units=32, optimizer="sgd", learning_rate=0.1, batch_size=64, seed=7)
-    job = ui.job(app.session_state["job_id"])
+    job = ui_jobs.job(app.session_state["job_id"])
     assert job.request.spec == expected and job.request.epochs == 1
     job.wait(timeout=300)
     [card] = [card for card in store.list_models() if card.id not in before]

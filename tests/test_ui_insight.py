@@ -254,7 +254,7 @@ def test_the_finder_runs_shows_progress_and_sets_the_learning_rate():
         app.run()
         assert not app.exception, app.exception
     assert seen_progress
-    from ui import job_state
+    from ui_jobs import job_state
 
     state = job_state(job_id)
     curve = lr_finder.Curve.from_dict(state.result)
@@ -279,7 +279,7 @@ def test_the_finder_can_be_stopped_and_says_what_it_kept():
     assert not app.button(key="lr_stop").disabled
     app.button(key="lr_stop").click().run()
     assert not app.exception, app.exception
-    from ui import job
+    from ui_jobs import job
 
     state = job(app.session_state["lr_job_id"]).wait(timeout=120)
     app.run()
