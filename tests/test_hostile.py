@@ -111,8 +111,17 @@ def test_bad_image_index_links(stored_mnist_model, value):
         assert "is not a test image number" in texts(app) or value.strip().isdigit()
 
 
-@pytest.mark.parametrize("path", PAGES)
-@pytest.mark.parametrize("value", BAD_DATASETS)
+# Every page reads ?dataset= through the same function (ui.chosen_dataset): every bad value on one page, and two
+# on every page for its wiring.
+DATASET_CASES = ([("app_pages/dataset.py", value) for value in BAD_DATASETS]
+                 + [(path, value) for path in PAGES if path != "app_pages/dataset.py" for value in ("cifar10", "../mnist")])
+# Likewise ?model= (ui.current_model_card): every bad value on Predict, two on each other page that opens a model.
+MODEL_CASES = ([("app_pages/predict.py", value) for value in BAD_MODELS]
+               + [(path, value) for path in ("app_pages/mistakes.py", "app_pages/draw.py", "app_pages/insight.py")
+                  for value in ("../../etc/passwd", "20261124-201500-3fa9c2")])
+
+
+@pytest.mark.parametrize("path, value", DATASET_CASES)
 def test_bad_dataset_links(stored_mnist_model, path, value):
     before = store_fingerprint()
     app = run_page(path, query={"dataset": value})
@@ -121,9 +130,7 @@ def test_bad_dataset_links(stored_mnist_model, path, value):
     assert store_fingerprint() == before
 
 
-@pytest.mark.parametrize("path", ["app_pages/predict.py", "app_pages/mistakes.py", "app_pages/draw.py",
-                                  "app_pages/insight.py"])
-@pytest.mark.parametrize("value", BAD_MODELS)
+@pytest.mark.parametrize("path, value", MODEL_CASES)
 def test_bad_model_links(stored_mnist_model, path, value):
     before = store_fingerprint()
     app = run_page(path, query={"model": value})

@@ -6,6 +6,8 @@
 // trigger "resend" asks the server for everything after what this tab has.
 
 const KEPT_JOBS = 4;
+const ASK_AGAIN_MS = 1000;
+const ASK_AGAIN_TIMES = 5;
 // trainings: job id -> { points, records, generation (+1 when points were sent again), recordsVersion (+1 per
 // change), latest (the last poll's status and progress) }; queue: polls not merged yet; views: the mounted views.
 const live = (globalThis.__mnistLabLiveTraining ??= { trainings: new Map(), queue: [], views: new Set() });
@@ -21,7 +23,8 @@ function merge(list, from, items) {
 function training(job, restart = false) {
   let found = live.trainings.get(job);
   if (!found || restart) {
-    found = { points: [], records: [], generation: 0, recordsVersion: 0, latest: null, asked: "" };
+    found = { points: [], records: [], generation: 0, recordsVersion: 0, latest: null, asked: "", askedAt: 0,
+              retries: 0, recheck: null };
     live.trainings.delete(job);
     live.trainings.set(job, found);
     while (live.trainings.size > KEPT_JOBS) live.trainings.delete(live.trainings.keys().next().value);
@@ -40,9 +43,21 @@ function fold({ data, setTriggerValue }) {
   kept.latest = data;
   if (pointsMerged && recordsMerged) return;
   const ask = JSON.stringify([kept.points.length, kept.records.length]);
-  if (ask !== kept.asked) { // once per gap; the answer comes with the next poll
+  const now = Date.now();
+  // Once per gap; again if the gap is still there a second later (an answer can be lost, e.g. to a rerun of the
+  // page, and an ended job sends no further polls), a few times at most.
+  if (ask !== kept.asked) kept.retries = 0;
+  if (ask !== kept.asked || (now - kept.askedAt >= ASK_AGAIN_MS && kept.retries < ASK_AGAIN_TIMES)) {
+    if (ask === kept.asked) kept.retries += 1;
     kept.asked = ask;
+    kept.askedAt = now;
     setTriggerValue?.("resend", { job: data.job, points: kept.points.length, records: kept.records.length });
+  }
+  if (!kept.recheck && kept.retries < ASK_AGAIN_TIMES) {
+    kept.recheck = setTimeout(() => { // the same poll again: merged by now if the answer came, else ask again
+      kept.recheck = null;
+      if (kept.latest === data) fold({ data, setTriggerValue });
+    }, ASK_AGAIN_MS);
   }
 }
 
