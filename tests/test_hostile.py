@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 
 from mnistlib import config
-from tests.test_pages import in_page_browser, run_page, texts
+from tests.page_runs import run_page, texts
+from tests.test_pages import in_page_browser
 
 PAGES = ["app_pages/home.py", "app_pages/dataset.py", "app_pages/train.py", "app_pages/predict.py", "app_pages/mistakes.py",
          "app_pages/draw.py", "app_pages/compare.py", "app_pages/insight.py"]

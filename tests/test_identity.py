@@ -3,7 +3,7 @@
 import pytest
 
 from mnistlib import students
-from tests.test_pages import run_page
+from tests.page_runs import run_page
 
 
 @pytest.fixture(autouse=True)
@@ -49,7 +49,7 @@ def test_the_sidebar_offers_the_school_login_only_where_it_is_configured():
 
     from streamlit.testing.v1 import AppTest
 
-    from tests.test_pages import REPO
+    from tests.page_runs import REPO
 
     app = AppTest.from_file(str(REPO / "app_pages/home.py"), default_timeout=90)
     app.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,

@@ -11,7 +11,7 @@ import pytest
 import ui_jobs
 import ui_train_settings
 from mnistlib import models, names, store
-from tests.test_pages import run_page, texts
+from tests.page_runs import run_page, texts
 
 ADA = store.Actor("ada", "Ada")
 # Every setting away from its default, on the controls' steps.

@@ -2,15 +2,14 @@
 the teacher reveals it, filters, opening a model on Predict, and the teacher deleting models and clearing the board."""
 
 import json
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from mnistlib import board, models, store, students
 from tests.conftest import train_and_store
+from tests.page_runs import REPO, run_page, texts
 
-REPO = Path(__file__).resolve().parent.parent
 ADA, BOB, CY = store.Actor("ada", "Ada"), store.Actor("bob", "Bob"), store.Actor("cy", "Cy")
 
 
@@ -51,16 +50,8 @@ def save_copy(files: dict, owners, name: str, **card_changes) -> store.ModelCard
 
 
 def run_board(actor=None, query=None, session=None) -> AppTest:
-    app = AppTest.from_file(str(REPO / "app_pages" / "board.py"), default_timeout=90)
-    if actor is not None:
-        app.session_state["actor"] = actor
-    for key, value in (query or {}).items():
-        app.query_params[key] = value
-    for key, value in (session or {}).items():
-        app.session_state[key] = value
-    app.run()
-    assert not app.exception, app.exception
-    return app
+    acting = {"actor": actor} if actor is not None else {}
+    return run_page("app_pages/board.py", query, {**acting, **(session or {})})
 
 
 def table(app):
@@ -75,11 +66,6 @@ def select(app, model_id: str, rows) -> AppTest:
     app.run()
     assert not app.exception, app.exception
     return app
-
-
-def texts(app) -> str:
-    return " ".join(element.value for kind in ("markdown", "caption", "info", "warning", "error", "success")
-                    for element in getattr(app, kind))
 
 
 def test_the_board_lists_every_model_with_who_and_settings_and_hides_test_accuracy(

@@ -3,16 +3,15 @@
 import json
 import re
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from mnistlib import config, datasets, evaluation, models, store
+from tests import page_runs
 from tests.conftest import train_and_store
-
-PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "compare.py")
+from tests.page_runs import texts
 
 
 @pytest.fixture(autouse=True)
@@ -28,19 +27,7 @@ def second_mnist_model(stored_mnist_model):
 
 
 def run_page(query=None, session=None) -> AppTest:
-    app = AppTest.from_file(PAGE, default_timeout=90)
-    for key, value in (query or {}).items():
-        app.query_params[key] = value
-    for key, value in (session or {}).items():
-        app.session_state[key] = value
-    app.run()
-    assert not app.exception, app.exception
-    return app
-
-
-def texts(app) -> str:
-    return " ".join(element.value for kind in ("markdown", "caption", "info", "warning", "error", "success")
-                    for element in getattr(app, kind))
+    return page_runs.run_page("app_pages/compare.py", query, session)
 
 
 def final_predictions(card) -> np.ndarray:

@@ -1,15 +1,14 @@
 """AppTest of the Model insight page: class averages, a dense model's templates, a CNN's 3×3 filters."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from mnistlib import evaluation, models, plots, store
+from tests import page_runs
 from tests.conftest import train_and_store
-
-PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "insight.py")
+from tests.page_runs import texts
 
 
 @pytest.fixture(autouse=True)
@@ -32,17 +31,7 @@ def drawn(monkeypatch):
 
 
 def run_page(query=None) -> AppTest:
-    app = AppTest.from_file(PAGE, default_timeout=120)
-    for key, value in (query or {}).items():
-        app.query_params[key] = value
-    app.run()
-    assert not app.exception, app.exception
-    return app
-
-
-def texts(app) -> str:
-    return " ".join(element.value for kind in ("markdown", "caption", "info", "warning", "error", "success")
-                    for element in getattr(app, kind))
+    return page_runs.run_page("app_pages/insight.py", query)
 
 
 def first_kernel(card, kind: str) -> np.ndarray:

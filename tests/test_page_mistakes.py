@@ -3,7 +3,6 @@
 import csv
 import io
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +10,9 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from mnistlib import datasets, evaluation, store
+from tests import page_runs
+from tests.page_runs import texts
 
-PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "mistakes.py")
 GALLERY_PAGE = 36  # the page shows a cell's images 36 at a time
 
 
@@ -22,19 +22,7 @@ def small_subset(monkeypatch):
 
 
 def run_page(query=None, session=None) -> AppTest:
-    app = AppTest.from_file(PAGE, default_timeout=90)
-    for key, value in (query or {}).items():
-        app.query_params[key] = value
-    for key, value in (session or {}).items():
-        app.session_state[key] = value
-    app.run()
-    assert not app.exception, app.exception
-    return app
-
-
-def texts(app) -> str:
-    return " ".join(element.value for kind in ("markdown", "caption", "info", "warning", "error", "success")
-                    for element in getattr(app, kind))
+    return page_runs.run_page("app_pages/mistakes.py", query, session)
 
 
 def gallery_indices(app) -> list[int]:

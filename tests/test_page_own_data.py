@@ -5,7 +5,6 @@ import io
 import re
 import stat
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,10 +12,10 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from mnistlib import datasets, store
+from tests import page_runs
 from tests.test_importing import digit_zip, encoded, make_zip, npz_bytes, png_header
 from tests.test_user_datasets import train_and_store
 
-REPO = Path(__file__).resolve().parent.parent
 ADA, BEN = store.Actor("ada", "Ada"), store.Actor("ben", "Ben")
 
 
@@ -29,12 +28,7 @@ def data_dir(tmp_path, monkeypatch, models_dir):
 
 
 def run_page(actor=ADA) -> AppTest:
-    app = AppTest.from_file(str(REPO / "app_pages" / "own_data.py"), default_timeout=90)
-    if actor is not None:
-        app.session_state["actor"] = actor
-    app.run()
-    assert not app.exception, app.exception
-    return app
+    return page_runs.run_page("app_pages/own_data.py", session={"actor": actor} if actor is not None else None)
 
 
 def upload(app: AppTest, filename: str, content: bytes, name: str, percent: int | None = None) -> AppTest:

@@ -3,7 +3,7 @@
 import pytest
 
 from mnistlib import store
-from tests.test_pages import run_page
+from tests.page_runs import run_page
 
 ADA, BOB = store.Actor("ada", "Ada"), store.Actor("bob", "Bob")
 

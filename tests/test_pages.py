@@ -2,13 +2,12 @@
 
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from mnistlib import browse_data, datasets, evaluation, store
+from tests.page_runs import run_page, texts
 
 PAGES = ["app_pages/home.py", "app_pages/dataset.py", "app_pages/train.py", "app_pages/predict.py"]
 
@@ -18,23 +17,6 @@ def small_subset(monkeypatch):
     monkeypatch.setenv("MNISTLIB_SUBSET", "small")
 
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def run_page(path, query=None, session=None):
-    app = AppTest.from_file(str(REPO / path), default_timeout=90)
-    for key, value in (query or {}).items():
-        app.query_params[key] = value
-    for key, value in (session or {}).items():
-        app.session_state[key] = value
-    app.run()
-    assert not app.exception, app.exception
-    return app
-
-
-def texts(app):
-    return " ".join(element.value for kind in ("markdown", "caption", "info", "warning", "error", "success")
-                    for element in getattr(app, kind))
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -1,17 +1,16 @@
 """Every page with a class's own 3-class dataset (AppTest): sized by its classes, never by MNIST's 10; and a model
 whose dataset was removed (or replaced by a new one of the same name) says so instead of opening."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from mnistlib import datasets, store
+from tests import page_runs
 from tests.test_dask_own_data import CLASSES, shapes_arrays
 from tests.test_user_datasets import train_and_store
 
-REPO = Path(__file__).resolve().parent.parent
 ADA = store.Actor("ada", "Ada")
 PAGES = ["home", "dataset", "own_data", "train", "predict", "mistakes", "draw", "compare", "insight", "board"]
 
@@ -29,19 +28,11 @@ def three_classes(tmp_path_factory):
 
 
 def run(page: str, session=None, query=None) -> AppTest:
-    app = AppTest.from_file(str(REPO / "app_pages" / f"{page}.py"), default_timeout=120)
-    for key, value in {"actor": ADA, **(session or {})}.items():
-        app.session_state[key] = value
-    for key, value in (query or {}).items():
-        app.query_params[key] = value
-    app.run()
-    assert not app.exception, app.exception
-    return app
+    return page_runs.run_page(f"app_pages/{page}.py", query, {"actor": ADA, **(session or {})})
 
 
 def texts(app: AppTest) -> str:
-    return " ".join(element.value for kind in ("markdown", "caption", "info", "warning", "error", "success")
-                    for element in getattr(app, kind)).replace("\\", "")
+    return page_runs.texts(app).replace("\\", "")
 
 
 @pytest.mark.parametrize("page", PAGES)

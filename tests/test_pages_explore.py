@@ -9,7 +9,7 @@ from PIL import Image
 
 from mnistlib import datasets, evaluation, models, store
 from tests.conftest import train_and_store
-from tests.test_pages import run_page, texts
+from tests.page_runs import run_page, texts
 
 EXPLORE_PAGES = ["app_pages/mistakes.py", "app_pages/draw.py", "app_pages/compare.py", "app_pages/insight.py"]
 

@@ -13,7 +13,7 @@ import pytest
 
 from mnistlib import datasets, store
 from tests.conftest import train_and_store
-from tests.test_pages import run_page
+from tests.page_runs import run_page
 
 REPO = Path(__file__).resolve().parent.parent
 PAGES = sorted(str(path.relative_to(REPO)) for path in (REPO / "app_pages").glob("*.py"))

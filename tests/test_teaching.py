@@ -10,7 +10,7 @@ import pytest
 
 from mnistlib import concepts, datasets, evaluation, models, store, training
 from tests.conftest import train_and_store
-from tests.test_pages import run_page, texts
+from tests.page_runs import run_page, texts
 from tests.test_pages_explore import png_bytes
 
 

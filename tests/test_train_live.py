@@ -4,7 +4,6 @@ opened after the end gets everything at once, and a browser that missed a messag
 import json
 import math
 import time
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -14,8 +13,7 @@ from mnistlib import models, store
 from mnistlib.training import events
 from mnistlib.training.jobs import Job
 from mnistlib.training.requests import TrainRequest
-
-REPO = Path(__file__).resolve().parent.parent
+from tests import page_runs
 
 
 @pytest.fixture(autouse=True)
@@ -113,14 +111,7 @@ def live_data(app):
 
 
 def run_page(session=None, query=None):
-    app = AppTest.from_file(str(REPO / "app_pages/train.py"), default_timeout=90)
-    for key, value in (session or {}).items():
-        app.session_state[key] = value
-    for key, value in (query or {}).items():
-        app.query_params[key] = value
-    app.run()
-    assert not app.exception, app.exception
-    return app
+    return page_runs.run_page("app_pages/train.py", query, session)
 
 
 def test_each_poll_sends_only_new_points_and_a_later_visitor_gets_them_all():

@@ -4,7 +4,6 @@ insight, the learning-rate finder on Train; each names the class the model's arg
 import io
 import json
 import time
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -15,9 +14,8 @@ from streamlit.testing.v1 import AppTest
 import ui_insight
 from mnistlib import datasets, hidden_space, insight, lr_finder, models, store
 from tests.conftest import train_and_store
+from tests.page_runs import run_page, texts
 from ui_train_settings import LEARNING_RATES
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
@@ -28,21 +26,6 @@ def small_subset(monkeypatch):
 @pytest.fixture(scope="module")
 def data():
     return datasets.load("mnist", subset="small")
-
-
-def run_page(path, query=None, session=None) -> AppTest:
-    app = AppTest.from_file(str(REPO / path), default_timeout=120)
-    for key, value in (query or {}).items():
-        app.query_params[key] = value
-    for key, value in (session or {}).items():
-        app.session_state[key] = value
-    app.run()
-    assert not app.exception, app.exception
-    return app
-
-
-def texts(app, kinds=("markdown", "caption", "info", "warning", "error", "success")) -> str:
-    return " ".join(element.value for kind in kinds for element in getattr(app, kind))
 
 
 def explained_class(app) -> str:
