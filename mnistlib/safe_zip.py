@@ -75,7 +75,11 @@ class SafeZip:
                         raise ArchiveError(f"{self.filename} unpacks to more than its headers say; it is refused "
                                            "(is it a zip bomb?).")
                     chunks.append(chunk)
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as error:
+        except NotImplementedError as error:  # zipfile's answer to a compression method it does not know
+            raise ArchiveError(f"{member.filename} in {self.filename} is packed with a compression method this "
+                               "server cannot unpack; make the zip again with your computer's usual "
+                               "\"Compress\" command.") from error
+        except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, OSError) as error:  # damaged bytes or headers
             raise ArchiveError(f"{member.filename} in {self.filename} is damaged and cannot be unpacked "
                                f"({error}).") from error
         return b"".join(chunks)

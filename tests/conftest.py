@@ -21,6 +21,13 @@ def models_dir(tmp_path, monkeypatch):
     return folder
 
 
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    """An empty data folder for one test: the class's own datasets land in data_dir/custom."""
+    monkeypatch.setenv("MNISTLIB_DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
 @pytest.fixture(scope="module")
 def bare_main():
     """A bare __main__ while a module's Dask cluster runs: its nannies spawn worker processes (also to replace a

@@ -12,11 +12,7 @@ import pytest
 from mnistlib import datasets, evaluation, models, plots
 from tests.test_importing import digit_zip, make_zip
 
-
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("MNISTLIB_DATA_DIR", str(tmp_path))
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("data_dir")  # an empty data folder (conftest.py)
 
 
 def three_class_arrays(rng) -> dict:
