@@ -4,6 +4,7 @@ import streamlit as st
 
 import ui
 import ui_identity
+import ui_lesson_link
 import ui_lr_finder
 import ui_train_live
 import ui_train_settings
@@ -16,7 +17,7 @@ data = ui.require_dataset(name)
 num_classes = len(data.class_names)
 
 spec, epochs = ui_train_settings.settings(data)
-ui_train_settings.lesson_link(name, spec, epochs)
+ui_lesson_link.lesson_link(name, spec, epochs)
 if spec is not None:
     ui_train_summary.model_summary(spec, epochs, data)
 

@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 import ui_jobs
+import ui_lesson_link
 import ui_train_settings
 from mnistlib import models, names, store
 from tests.page_runs import run_page, texts
@@ -213,7 +214,7 @@ def test_the_copy_lesson_link_builds_a_link_that_reproduces_the_page():
 def test_the_link_writes_values_on_the_controls_steps():
     setting = ui_train_settings.SETTINGS["validation_split"]
     assert setting.text(0.15000000000000002) == "0.15" and setting.parse(" 0.15 ") == 0.15
-    link = ui_train_settings.lesson_url("http://lab:8501/Train", "my digits", {
+    link = ui_lesson_link.lesson_url("http://lab:8501/Train", "my digits", {
         **ui_train_settings.default_values("dense"), "dropout": 0.30000000000000004, "learning_rate": 0.0003},
         locked=["seed", "dropout"], hidden=["seed"])
     assert link == ("http://lab:8501/Train?dataset=my+digits&dropout=0.3&learning_rate=0.0003&seed=0&lock=dropout"
