@@ -2,14 +2,12 @@
 and datasets of the user's own images (stored and verified the same way by user_datasets.py)."""
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from mnistlib import config, sources, user_datasets
+from mnistlib import atomic_file, config, sources, user_datasets
 from mnistlib.dataset_checks import PARTS
 
 FULL_SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,), "x_test": (10000, 28, 28), "y_test": (10000,)}
@@ -207,19 +205,9 @@ def is_fetched(name: str) -> bool:
 
 
 def save_array(path: Path, array: np.ndarray) -> None:
-    """Write one .npy through a temporary file so that readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".npy")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.save(file, array, allow_pickle=False)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Write one .npy so that readers never see half a file."""
+    with atomic_file.replacing(path) as file:
+        np.save(file, array, allow_pickle=False)
 
 
 def fetch(name: str, progress=None) -> Path:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnistlib import config, names
+from mnistlib import atomic_file, config, names
 
 MODEL_FILE, CARD_FILE, PROBABILITIES_FILE, OWNERS_FILE = "model.keras", "card.json", "test_probabilities.npy", \
     "owners.json"
@@ -140,18 +140,9 @@ def new_id() -> str:
 
 
 def write_json(path: Path, values) -> None:
-    """Write JSON through a temporary file and rename, so a reader never sees half a file."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".write-", suffix=".json")
-    try:
-        with os.fdopen(handle, "w") as file:
-            json.dump(values, file, indent=1)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Write JSON so that a reader never sees half a file."""
+    with atomic_file.replacing(path, "w") as file:
+        json.dump(values, file, indent=1)
 
 
 @contextlib.contextmanager
