@@ -17,8 +17,6 @@ def small_subset(monkeypatch):
     monkeypatch.setenv("MNISTLIB_SUBSET", "small")
 
 
-
-
 @pytest.mark.parametrize("path", PAGES)
 def test_every_page_renders_on_a_fresh_state(path, models_dir):
     app = run_page(path)

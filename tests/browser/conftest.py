@@ -128,6 +128,15 @@ def settle(tab, seconds: float = 0.4) -> None:
 
 
 
+def open_page(tab, url: str, path: str = "", **query) -> None:
+    """Open a page of the app (path, e.g. "Predict", and query parameters) and wait until its own script has run
+    (its title is drawn, not just the app's shell) and Streamlit is quiet."""
+    query_text = "&".join(f"{key}={value}" for key, value in query.items())
+    tab.goto(f"{url}/{path}" + (f"?{query_text}" if query_text else ""))
+    tab.wait_for_selector("h1", timeout=60_000)
+    settle(tab)
+
+
 def give_name(tab, name: str) -> None:
     """Type a student's name in the sidebar once, as a student does before training (kept in a cookie)."""
     tab.locator('[data-testid="stSidebar"]').get_by_label("Your name", exact=True).fill(name)

@@ -9,14 +9,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from mnistlib import datasets, store
-from tests.browser.conftest import give_name, settle
-
-
-def open_page(page, url, path="", **query):
-    query_text = "&".join(f"{key}={value}" for key, value in query.items())
-    page.goto(f"{url}/{path}" + (f"?{query_text}" if query_text else ""))
-    page.wait_for_selector("h1", timeout=60_000)  # the page's own script has run (not just the app shell)
-    settle(page)
+from tests.browser.conftest import give_name, open_page, settle
 
 
 def stored_models(models_folder, monkeypatch):

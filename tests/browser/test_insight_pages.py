@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from mnistlib import datasets, models, store
-from tests.browser.conftest import SCREENSHOTS, give_name, settle
+from tests.browser.conftest import SCREENSHOTS, give_name, open_page, settle
 from tests.conftest import train_and_store
 from tests.test_ui_insight import png, train_with_map
 
@@ -43,13 +43,6 @@ def stored(app_server):
 @pytest.fixture(scope="module")
 def data():
     return datasets.load("mnist", subset="small")
-
-
-def open_page(page, url, path="", **query):
-    query_text = "&".join(f"{key}={value}" for key, value in query.items())
-    page.goto(f"{url}/{path}" + (f"?{query_text}" if query_text else ""))
-    page.wait_for_selector("h1", timeout=60_000)
-    settle(page)
 
 
 def argmax_class(model, image, class_names) -> str:

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from mnistlib import datasets, store
-from tests.browser.conftest import REPO, give_name, settle, start_app, stop_app
+from tests.browser.conftest import REPO, give_name, open_page, settle, start_app, stop_app
 from tests.test_importing import digit_zip, make_zip
 
 NAME = "photo-digits"
@@ -40,13 +40,6 @@ def photo_zip(tmp_path_factory):
     path = tmp_path_factory.mktemp("upload") / "our_digits.zip"
     path.write_bytes(make_zip(digit_zip(extra={"digits/README.txt": b"Digits we photographed"})))
     return path
-
-
-def open_page(tab, url, path="", **query):
-    query_text = "&".join(f"{key}={value}" for key, value in query.items())
-    tab.goto(f"{url}/{path}" + (f"?{query_text}" if query_text else ""))
-    tab.wait_for_selector("h1", timeout=60_000)
-    settle(tab)
 
 
 def upload(tab, url, photo_zip) -> None:
