@@ -221,7 +221,10 @@ def live_view(job_id: str, num_classes: int, polling: bool) -> None:
     # small feed is the only one, unless the job is shared.
     ui_components.live_training.live_training_feed(data, key=FEED_KEY, on_resend=_resend)
     sharing_note(state)
-    sent["points"], sent["records"] = data["points_from"] + len(data["points"]), len(state.history)
+    rerun_app = (state.status in ENDED and polling
+                 and st.session_state.get("train_rendered_status") != state.status)
+    if not rerun_app:  # a rerun starting now drops what this run has not sent yet: that run sends it all again
+        sent["points"], sent["records"] = data["points_from"] + len(data["points"]), len(state.history)
     if state.status in ENDED:
         show_result(state, num_classes)
         if st.session_state.get("train_rendered_status") != state.status:

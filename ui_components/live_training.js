@@ -7,7 +7,7 @@
 
 const KEPT_JOBS = 4;
 const ASK_AGAIN_MS = 1000;
-const ASK_AGAIN_TIMES = 5;
+const ASK_AGAIN_TIMES = 10;
 // trainings: job id -> { points, records, generation (+1 when points were sent again), recordsVersion (+1 per
 // change), latest (the last poll's status and progress) }; queue: polls not merged yet; views: the mounted views.
 const live = (globalThis.__mnistLabLiveTraining ??= { trainings: new Map(), queue: [], views: new Set() });
@@ -23,8 +23,8 @@ function merge(list, from, items) {
 function training(job, restart = false) {
   let found = live.trainings.get(job);
   if (!found || restart) {
-    found = { points: [], records: [], generation: 0, recordsVersion: 0, latest: null, asked: "", askedAt: 0,
-              retries: 0, recheck: null };
+    found = { points: [], records: [], generation: 0, recordsVersion: 0, latest: null, gap: false, asked: "",
+              askedAt: 0, asks: 0, retries: 0, recheck: null, setTriggerValue: null };
     live.trainings.delete(job);
     live.trainings.set(job, found);
     while (live.trainings.size > KEPT_JOBS) live.trainings.delete(live.trainings.keys().next().value);
@@ -41,24 +41,30 @@ function fold({ data, setTriggerValue }) {
   if (pointsMerged && data.points_from < pointsBefore) kept.generation += 1; // sent again from further back
   if (recordsMerged && (data.records.length > 0 || data.records_from < recordsBefore)) kept.recordsVersion += 1;
   kept.latest = data;
-  if (pointsMerged && recordsMerged) return;
-  const ask = JSON.stringify([kept.points.length, kept.records.length]);
+  kept.gap = !(pointsMerged && recordsMerged);
+  if (setTriggerValue) kept.setTriggerValue = setTriggerValue;
+  if (kept.gap) ask(data.job, kept);
+}
+
+// Ask the server for everything after what this tab has: once per gap, and again every second while the gap is
+// still there (an answer can be lost, e.g. when a rerun of the page starts before it was sent, and an ended job
+// sends no further polls that would show the gap), a few times at most. Each ask is numbered, so two asks for the
+// same points are two requests.
+function ask(job, kept) {
+  const wanted = JSON.stringify([kept.points.length, kept.records.length]);
   const now = Date.now();
-  // Once per gap; again if the gap is still there a second later (an answer can be lost, e.g. to a rerun of the
-  // page, and an ended job sends no further polls), a few times at most.
-  if (ask !== kept.asked) kept.retries = 0;
-  if (ask !== kept.asked || (now - kept.askedAt >= ASK_AGAIN_MS && kept.retries < ASK_AGAIN_TIMES)) {
-    if (ask === kept.asked) kept.retries += 1;
-    kept.asked = ask;
-    kept.askedAt = now;
-    setTriggerValue?.("resend", { job: data.job, points: kept.points.length, records: kept.records.length });
-  }
-  if (!kept.recheck && kept.retries < ASK_AGAIN_TIMES) {
-    kept.recheck = setTimeout(() => { // the same poll again: merged by now if the answer came, else ask again
-      kept.recheck = null;
-      if (kept.latest === data) fold({ data, setTriggerValue });
-    }, ASK_AGAIN_MS);
-  }
+  if (wanted !== kept.asked) kept.retries = 0;
+  else if (now - kept.askedAt < ASK_AGAIN_MS - 50 || kept.retries >= ASK_AGAIN_TIMES) return;
+  else kept.retries += 1;
+  kept.asked = wanted;
+  kept.askedAt = now;
+  kept.asks += 1;
+  kept.setTriggerValue?.("resend", { job, points: kept.points.length, records: kept.records.length, ask: kept.asks });
+  clearTimeout(kept.recheck);
+  kept.recheck = setTimeout(() => { // merged by now if the answer came; else ask again
+    kept.recheck = null;
+    if (kept.gap && live.trainings.get(job) === kept) ask(job, kept);
+  }, ASK_AGAIN_MS);
 }
 
 live.process = () => {
