@@ -12,17 +12,26 @@ const ASK_AGAIN_TIMES = 10;
 // change), latest (the last poll's status and progress) }; queue: polls not merged yet; views: the mounted views.
 const live = (globalThis.__mnistLabLiveTraining ??= { trainings: new Map(), queue: [], views: new Set() });
 
-// Put items at position `from` of list (dropping what was after it); false if that would leave a gap.
+// Put items at position `from` of list. A job's points and records only grow, so what the list has already is kept
+// (a message sent twice, or late, changes nothing) unless an item differs. Returns "gap" if from is past the end
+// (nothing changed), "rewritten" if an item differed (the list now ends with items), "appended" if the list only
+// grew, else "".
 function merge(list, from, items) {
-  if (from > list.length) return false;
-  list.length = from;
-  for (const item of items) list.push(item);
-  return true;
+  if (from > list.length) return "gap";
+  const same = (a, b) => a.length === b.length && a.every((value, index) => value === b[index]);
+  if (items.some((item, index) => from + index < list.length && !same(item, list[from + index]))) {
+    list.length = from;
+    for (const item of items) list.push(item);
+    return "rewritten";
+  }
+  const before = list.length;
+  for (let index = before - from; index < items.length; index += 1) list.push(items[index]);
+  return list.length > before ? "appended" : "";
 }
 
-function training(job, restart = false) {
+function training(job) {
   let found = live.trainings.get(job);
-  if (!found || restart) {
+  if (!found) {
     found = { points: [], records: [], generation: 0, recordsVersion: 0, latest: null, gap: false, asked: "",
               askedAt: 0, asks: 0, retries: 0, recheck: null, setTriggerValue: null };
     live.trainings.delete(job);
@@ -34,14 +43,13 @@ function training(job, restart = false) {
 
 // Fold one poll into its job's points and records; ask for a resend when it does not follow on.
 function fold({ data, setTriggerValue }) {
-  const kept = training(data.job, data.points_from === 0 && data.records_from === 0);
-  const [pointsBefore, recordsBefore] = [kept.points.length, kept.records.length];
-  const pointsMerged = merge(kept.points, data.points_from, data.points);
-  const recordsMerged = merge(kept.records, data.records_from, data.records);
-  if (pointsMerged && data.points_from < pointsBefore) kept.generation += 1; // sent again from further back
-  if (recordsMerged && (data.records.length > 0 || data.records_from < recordsBefore)) kept.recordsVersion += 1;
+  const kept = training(data.job);
+  const points = merge(kept.points, data.points_from, data.points);
+  const records = merge(kept.records, data.records_from, data.records);
+  if (points === "rewritten") kept.generation += 1; // the curves are drawn again from the start
+  if (records === "rewritten" || records === "appended") kept.recordsVersion += 1;
   kept.latest = data;
-  kept.gap = !(pointsMerged && recordsMerged);
+  kept.gap = points === "gap" || records === "gap";
   if (setTriggerValue) kept.setTriggerValue = setTriggerValue;
   if (kept.gap) ask(data.job, kept);
 }
