@@ -96,7 +96,7 @@ def _save_many(directory: str, worker: int, count: int) -> None:
         save(f"worker {worker} net {number}", owners=(store.Actor(f"s{worker}", f"S{worker}"),))
 
 
-def test_concurrent_writers_in_several_processes_never_corrupt_it(models_dir):
+def test_concurrent_writers_in_several_processes_never_corrupt_it(models_dir, bare_main):
     context = multiprocessing.get_context("spawn")
     processes = [context.Process(target=_save_many, args=(str(models_dir), worker, 15)) for worker in range(4)]
     for process in processes:
