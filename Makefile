@@ -16,7 +16,7 @@ run: setup
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
 test: setup browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup  # two test processes; the browser tests together in one
 
 setup: $(VENV)/.installed data
 
