@@ -221,13 +221,12 @@ def live_view(job_id: str, num_classes: int, polling: bool) -> None:
     # small feed is the only one, unless the job is shared.
     ui_components.live_training.live_training_feed(data, key=FEED_KEY, on_resend=_resend)
     sharing_note(state)
-    rerun_app = (state.status in ENDED and polling
-                 and st.session_state.get("train_rendered_status") != state.status)
-    if not rerun_app:  # a rerun starting now drops what this run has not sent yet: that run sends it all again
+    just_ended = state.status in ENDED and st.session_state.get("train_rendered_status") != state.status
+    if not (just_ended and polling):  # a rerun starting now drops what this run has not sent yet: it sends it again
         sent["points"], sent["records"] = data["points_from"] + len(data["points"]), len(state.history)
     if state.status in ENDED:
         show_result(state, num_classes)
-        if st.session_state.get("train_rendered_status") != state.status:
-            st.session_state["train_rendered_status"] = state.status
-            if polling:
-                st.rerun(scope="app")  # once, so the page stops polling and the sidebar updates
+    if just_ended:
+        st.session_state["train_rendered_status"] = state.status
+        if polling:
+            st.rerun(scope="app")  # once, so the page stops polling and the sidebar updates
