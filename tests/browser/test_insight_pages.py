@@ -54,6 +54,15 @@ def explained(page, within=None):
     return (within or page).locator("strong", has_text=re.compile("^Predicted: ")).last
 
 
+def open_explained(page, url, card, model, data, index: int, seconds: int = 60) -> None:
+    """Open Predict on test image index with card's model, open "Why this answer?", and see it explain the model's
+    own prediction for that image."""
+    open_page(page, url, "Predict", model=card.id, image=str(index))
+    page.get_by_text(WHY).click()
+    expect(explained(page)).to_have_text(f"Predicted: {argmax_class(model, data.x_test[index], data.class_names)}",
+                                         timeout=seconds * 1000)
+
+
 def upload(page, content: bytes) -> None:
     page.get_by_role("tab", name=re.compile("Upload")).click()
     page.locator('input[type="file"]').set_input_files(files=[{"name": "digit.png", "mimeType": "image/png",
@@ -98,10 +107,7 @@ def test_draw_explains_a_drawing_and_a_blank_upload_gets_a_note(page, app_server
 def test_predict_explains_the_current_image_and_follows_next(page, app_server, stored, data):
     url, _ = app_server
     card, model = stored["dense"]
-    open_page(page, url, "Predict", model=card.id, image="5")
-    page.get_by_text(WHY).click()
-    expect(explained(page)).to_have_text(f"Predicted: {argmax_class(model, data.x_test[5], data.class_names)}",
-                                         timeout=60_000)
+    open_explained(page, url, card, model, data, index=5)
     page.get_by_role("button", name=re.compile("Next")).first.click()
     expect(page.get_by_role("spinbutton", name="Test image index i")).to_have_value("6")
     expect(explained(page)).to_have_text(f"Predicted: {argmax_class(model, data.x_test[6], data.class_names)}",
@@ -166,10 +172,7 @@ def test_the_map_has_an_epoch_slider_and_a_click_opens_the_image(page, app_serve
 def test_a_one_epoch_cnn_is_explained_and_mapped_with_notes(page, app_server, stored, data):
     url, _ = app_server
     card, model = stored["cnn"]
-    open_page(page, url, "Predict", model=card.id, image="1")
-    page.get_by_text(WHY).click()
-    expect(explained(page)).to_have_text(f"Predicted: {argmax_class(model, data.x_test[1], data.class_names)}",
-                                         timeout=90_000)
+    open_explained(page, url, card, model, data, index=1, seconds=90)
     expect(page.get_by_text("trained for only one epoch")).to_be_visible()
     page.get_by_role("tab", name="Convolutions").click()
     expect(page.get_by_text("32 feature maps of 26×26")).to_be_visible(timeout=30_000)
