@@ -8,9 +8,8 @@ appear while the page is open.
 import pyarrow
 import streamlit as st
 
-import ui
-import ui_identity
-import ui_models
+from dashboard import identity, layout
+from dashboard import models as models_ui
 from mnistlib import board, datasets, names, store, students
 
 WATCH_SECONDS = 3  # how often an open board looks for changes: one read of the index's change counter
@@ -21,9 +20,9 @@ TEST_NOTE = (
     "best on it is like seeing the exam before sitting it — its score would no longer tell how well the model does "
     "on images it has never seen, which is why it stays hidden until the very end.")
 
-ui.setup_page("Class board", "🏆")
+layout.setup_page("Class board", "🏆")
 st.title("Class board")
-actor = ui_identity.current_actor()
+actor = identity.current_actor()
 # Read before the list: a model saved meanwhile changes the counter, and the watcher below redraws the board.
 seen = (store.generation(), students.test_revealed())
 revealed = seen[1]
@@ -37,7 +36,7 @@ def watch_for_changes(drawn: tuple) -> None:
 
 
 watch_for_changes(seen)
-ui_models.flash()
+models_ui.flash()
 st.markdown("Every model the class has trained, yours first. Click a column's title to sort by it; select a row "
             "(the box at its left) to open that model on Predict, download it, or rename or delete it if it is yours.")
 st.info(TEST_NOTE)
@@ -49,7 +48,7 @@ else:
                if revealed else "Test accuracy is hidden until your teacher reveals it, at the end.")
 if actor is not None and actor.teacher:
     with st.expander("Teacher", expanded=True, icon="🧑‍🏫"):
-        ui_models.teacher_panel()
+        models_ui.teacher_panel()
 
 
 # ## Which models: a dataset (or all) and whose
@@ -57,14 +56,14 @@ if actor is not None and actor.teacher:
 
 choices = [ALL, *datasets.available()]
 if st.session_state.get("board_dataset") not in choices:
-    st.session_state["board_dataset"] = ui.chosen_dataset()
+    st.session_state["board_dataset"] = layout.chosen_dataset()
 st.session_state.setdefault("board_scope", "class")
 dataset_column, scope_column = st.columns([1, 2])
 dataset = dataset_column.selectbox("Dataset", choices, key="board_dataset",
                                    format_func=lambda name: "All datasets" if name == ALL else datasets.info(name).title)
-scope = scope_column.radio("Show", list(ui.SCOPES), key="board_scope", format_func=ui.SCOPES.get, horizontal=True,
+scope = scope_column.radio("Show", list(layout.SCOPES), key="board_scope", format_func=layout.SCOPES.get, horizontal=True,
                            help="Your own models, every model of the class, or the ones the teacher trained.")
-entries = ui.list_models(None if dataset == ALL else dataset, scope)
+entries = layout.list_models(None if dataset == ALL else dataset, scope)
 if not entries:
     if scope == "mine" and actor is None:
         st.info("Type your name in the sidebar (**Your name**, top left) to see your own models here.")
@@ -72,7 +71,7 @@ if not entries:
         st.info("You have no models here yet: train one on the Train page, and it appears here.")
     else:
         st.info("No model here yet: models appear here as soon as they are trained (on the Train page).")
-    ui.page_link("app_pages/train.py", "Go to Train →")
+    layout.page_link("app_pages/train.py", "Go to Train →")
     st.stop()
 
 
@@ -129,7 +128,7 @@ def model_panel(entry) -> None:
                                 key="board_download_card", icon="⬇️", width="stretch",
                                 help="Its dataset, settings, training history and accuracies"
                                      + ("." if revealed else " (test results left out until they are revealed)."))
-    ui_models.manage(entry, key="board_manage")
+    models_ui.manage(entry, key="board_manage")
 
 
 if selected is None:

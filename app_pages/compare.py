@@ -3,20 +3,20 @@
 import pandas as pd
 import streamlit as st
 
-import ui
+from dashboard import layout
 from mnistlib import concepts, evaluation, plots, store
 
 GALLERY_SIZE = 30
 
-ui.setup_page("Compare", "⚖️")
+layout.setup_page("Compare", "⚖️")
 st.title("Compare two models")
-name = ui.chosen_dataset()
-cards = ui.list_models(name)
+name = layout.chosen_dataset()
+cards = layout.list_models(name)
 if len(cards) < 2:
     st.info(f"Comparing needs two trained models of this dataset; there {'is' if len(cards) == 1 else 'are'} "
             f"{len(cards) or 'none'} so far. Train another one on the Train page — for example with a different "
             "number of epochs, fewer hidden units, or the CNN — then come back.")
-    ui.page_link("app_pages/train.py", "Go to Train →")
+    layout.page_link("app_pages/train.py", "Go to Train →")
     st.stop()
 by_id = {card.id: card for card in cards}
 
@@ -32,7 +32,7 @@ def pick_model(column, label: str, key: str, parameter: str, default: str):
         st.session_state[key] = default
     column.selectbox(label, list(by_id), key=key, format_func=lambda model_id: by_id[model_id].label())
     st.query_params[parameter] = st.session_state[key]
-    return ui.open_card(st.session_state[key]) or st.stop()
+    return layout.open_card(st.session_state[key]) or st.stop()
 
 
 left, right = st.columns(2, gap="large")
@@ -50,9 +50,9 @@ def _right_answers(labels, predicted, indices) -> int:
 
 def predictions(card):
     """The card's test set and its final probabilities (M, classes) and labels, or an error and None."""
-    data = ui.require_dataset(card.dataset, card.subset)
+    data = layout.require_dataset(card.dataset, card.subset)
     try:
-        probabilities = ui.model_probabilities(card.id, card.created)[-1]
+        probabilities = layout.model_probabilities(card.id, card.created)[-1]
     except store.CorruptModelError:
         st.error(f"{card.name}: {concepts.DAMAGED_MODEL}")
         st.stop()
@@ -154,7 +154,7 @@ def one_image() -> None:
     st.subheader("One image, both histograms")
     if "compare_index" not in st.session_state and "compare_index" not in st.query_params and len(disagree):
         st.session_state["compare_index"] = int(disagree[0])
-    index = ui.chosen_image_index(len(labels), key="compare_index")
+    index = layout.chosen_image_index(len(labels), key="compare_index")
     number, button = st.columns([3, 1], vertical_alignment="bottom")
     number.number_input("Test image index", 0, len(labels) - 1, key="compare_index")
     button.button("Next disagreement ▶", key="compare_next", on_click=next_disagreement, disabled=not len(disagree),

@@ -3,13 +3,13 @@
 import numpy as np
 import streamlit as st
 
-import ui
+from dashboard import layout
 from mnistlib import concepts, datasets, evaluation, models, names, plots
 
-ui.setup_page("Dataset", "🗂️")
+layout.setup_page("Dataset", "🗂️")
 st.title("The data")
-name = ui.dataset_selector(key="dataset_choice")
-data = ui.require_dataset(name)
+name = layout.dataset_selector(key="dataset_choice")
+data = layout.require_dataset(name)
 
 # ## The tutorial's questions, answered from the real arrays
 

@@ -3,16 +3,16 @@
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-import ui
-import ui_insight
+from dashboard import insight as insight_ui
+from dashboard import layout
 from mnistlib import concepts, datasets, images, models, names, plots, store
 
-ui.setup_page("Draw", "✏️")
+layout.setup_page("Draw", "✏️")
 st.title("Draw or upload your own image")
-name = ui.chosen_dataset()
-card = ui.model_picker(name, key="draw_model") or ui.require_model(name)
+name = layout.chosen_dataset()
+card = layout.model_picker(name, key="draw_model") or layout.require_model(name)
 data_title = datasets.info(card.dataset).title
-class_names = ui.require_dataset(card.dataset, card.subset).class_names
+class_names = layout.require_dataset(card.dataset, card.subset).class_names
 if card.dataset == "fashion_mnist":
     st.info(f"This model was trained on Fashion-MNIST: it knows clothes, not digits. Whatever you draw, it answers "
             f"with one of its {len(class_names)} pieces of clothing. Switch to MNIST digits to recognise a "
@@ -31,7 +31,7 @@ def show_prediction(gray, key: str = "draw") -> None:
         st.info("Nothing to recognise yet: the image is empty. Draw a digit (white on black) or upload a picture.")
         return
     try:
-        model = ui.keras_model(card.id, card.created)
+        model = layout.keras_model(card.id, card.created)
     except store.CorruptModelError:
         st.error(concepts.DAMAGED_MODEL)
         return
@@ -46,7 +46,7 @@ def show_prediction(gray, key: str = "draw") -> None:
         st.plotly_chart(plots.probability_bar(probabilities, class_names, title="Probabilities"),
                         key=f"{key}_histogram")
     st.caption(concepts.note("confidence"))
-    ui_insight.explanation_expander(model, model_input, class_names, key=f"{key}_why", expanded=True,
+    insight_ui.explanation_expander(model, model_input, class_names, key=f"{key}_why", expanded=True,
                                     epochs_run=card.epochs_run)
     if already:
         st.caption("This image is already in MNIST form (28×28, white on black, centred), so it is used as it is.")

@@ -2,12 +2,11 @@
 
 import streamlit as st
 
-import ui
-import ui_jobs
+from dashboard import jobs, layout
 from mnistlib import datasets, names
 from mnistlib.models import ModelSpec
 
-ui.setup_page("Home", "🔢")
+layout.setup_page("Home", "🔢")
 
 st.title("MNIST Lab")
 st.markdown(
@@ -15,7 +14,7 @@ st.markdown(
     "**live**, check its predictions image by image, and explore the mistakes it makes."
 )
 
-name = ui.dataset_selector(key="home_dataset")
+name = layout.dataset_selector(key="home_dataset")
 info = datasets.info(name)
 if name in datasets.REGISTRY:
     images = datasets.FULL_SHAPES["x_train"][0] + datasets.FULL_SHAPES["x_test"][0]
@@ -27,18 +26,18 @@ else:  # the class's own dataset
                                      f"{len(info.class_names)} classes — {', '.join(info.class_names)}; {added}."))
 
 st.subheader("The flow")
-for page in ui.PAGES[1:]:
+for page in layout.PAGES[1:]:
     left, right = st.columns([1, 3])
     with left:
-        ui.page_link(page.path, f"{page.icon} {page.title}")
+        layout.page_link(page.path, f"{page.icon} {page.title}")
     right.markdown(page.what)
 
 st.subheader("Quick start")
-cards = ui.list_models(name)
+cards = layout.list_models(name)
 if cards:
     st.success(f"{len(cards)} trained model(s) for {info.title}; the newest is **{cards[0].label()}**.")
 default = ModelSpec()
 st.markdown(f"Train the default network — `Flatten → Dense({default.hidden_units}, relu) → "
             f"Dense({len(info.class_names)}, softmax)`, {default.optimizer}, 5 epochs — in a few seconds, so every "
             "page has a model to show.")
-ui_jobs.quick_start_button(name, key="home_quick_start")
+jobs.quick_start_button(name, key="home_quick_start")

@@ -4,21 +4,21 @@ import functools
 
 import streamlit as st
 
-import ui
+from dashboard import layout
 from mnistlib import concepts, evaluation, plots, store
 
 GALLERY_PAGE = 36  # images shown per "page" of a cell's gallery
 PAIRS_SHOWN = 8
 WORST_SHOWN = 6
 
-ui.setup_page("Mistakes", "🔍")
+layout.setup_page("Mistakes", "🔍")
 st.title("Where the model goes wrong")
-name = ui.chosen_dataset()
-card = ui.model_picker(name, key="mistakes_model") or ui.require_model(name)
-data = ui.require_dataset(card.dataset, card.subset)
+name = layout.chosen_dataset()
+card = layout.model_picker(name, key="mistakes_model") or layout.require_model(name)
+data = layout.require_dataset(card.dataset, card.subset)
 labels, names = data.y_test, list(data.class_names)
 try:
-    probabilities = ui.model_probabilities(card.id, card.created)  # (epochs, M, classes)
+    probabilities = layout.model_probabilities(card.id, card.created)  # (epochs, M, classes)
 except store.CorruptModelError:
     st.error(concepts.DAMAGED_MODEL)
     st.stop()

@@ -3,9 +3,8 @@ it, and remove datasets (whoever added one, while no model uses it; the teacher,
 
 import streamlit as st
 
-import ui
-import ui_identity
-import ui_models
+from dashboard import identity, layout
+from dashboard import models as models_ui
 from mnistlib import dataset_checks, datasets, importing, names, plots, store, user_datasets
 
 MAX_UPLOAD_MB = 200  # also .streamlit/config.toml's server.maxUploadSize, the server's own limit
@@ -14,9 +13,9 @@ SPLITS = {"folders": "kept as the zip's train/ and test/ folders say",
           "file": "kept as the .npz file says",
           "stratified": "made here: {fraction:.0%} of every class held out as the test set, the rest for training"}
 
-ui.setup_page("Your data", "📤")
+layout.setup_page("Your data", "📤")
 st.title("Your own data")
-ui_models.flash()
+models_ui.flash()
 low, high = dataset_checks.CLASS_RANGE
 st.markdown(
     f"Train on images of your own, like on MNIST. Upload a **.zip** holding one folder per class, named after the "
@@ -87,21 +86,21 @@ def show_report(report: dict) -> None:
     if report["skipped"]:
         with st.expander(f"Skipped {len(report['skipped'])} file(s) that are not images"):
             st.markdown("\n".join(f"- {names.markdown_escape(path)}" for path in report["skipped"][:200]))
-    ui.page_link("app_pages/train.py", "Train a model on it", {"dataset": report["name"]})
+    layout.page_link("app_pages/train.py", "Train a model on it", {"dataset": report["name"]})
 
 
 def remove_dataset(name: str) -> None:
     """Remove a dataset for this session's actor (rights checked by the library), keeping the message for the page."""
     try:
-        ui_models.say("success", names.markdown_escape(user_datasets.remove_as(name, ui_identity.current_actor())))
+        models_ui.say("success", names.markdown_escape(user_datasets.remove_as(name, identity.current_actor())))
     except store.PermissionDenied as refusal:
-        ui_models.say("error", str(refusal))
+        models_ui.say("error", str(refusal))
         return
     except ValueError as error:  # removed meanwhile, in another tab
-        ui_models.say("warning", names.markdown_escape(str(error)))
+        models_ui.say("warning", names.markdown_escape(str(error)))
     st.session_state.pop(REPORT_KEY, None)
     if st.session_state.get("dataset") == name:
-        st.session_state["dataset"] = ui.DEFAULT_DATASET
+        st.session_state["dataset"] = layout.DEFAULT_DATASET
         st.session_state.pop("model", None)
         st.query_params.pop("model", None)
 
@@ -135,7 +134,7 @@ def show_dataset(name: str, actor) -> None:
 # ## Adding a dataset
 
 st.subheader("Add a dataset")
-actor = ui_identity.require_actor("add")
+actor = identity.require_actor("add")
 upload = st.file_uploader(f"A .zip of class folders or an .npz file (up to {MAX_UPLOAD_MB} MB)", type=["zip", "npz"],
                           key="own_data_file", max_upload_size=MAX_UPLOAD_MB)
 name_column, title_column = st.columns(2)

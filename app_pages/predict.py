@@ -1,6 +1,6 @@
 """Predict: browse test images with the model's predicted label and its probability histogram.
 
-The browser runs in the student's page (ui_components.image_browser): it receives the test images and every
+The browser runs in the student's page (dashboard.components.image_browser): it receives the test images and every
 epoch's probabilities once and redraws on each click without waiting for the server, which follows afterwards
 (the URL, the code, the figures). When that cannot work, the same browsing runs on the server (server_browser).
 """
@@ -8,22 +8,22 @@ epoch's probabilities once and redraws on each click without waiting for the ser
 import numpy as np
 import streamlit as st
 
-import ui
-import ui_insight
-import ui_models
+from dashboard import insight as insight_ui
+from dashboard import layout
+from dashboard import models as models_ui
+from dashboard.components import image_browser
 from mnistlib import browse_data, concepts, evaluation, models, plots, store
-from ui_components import image_browser
 
 BROWSER_KEY, VIEW_KEY, FAILED_KEY = "predict_browser", "predict_view", "predict_browser_failed"
 RESULTS = ("all", "right", "wrong")
 MAX_PAYLOAD_BYTES = 40_000_000  # the most the page sends a browser at once (server.maxMessageSize is 50 MB)
 
-ui.setup_page("Predict", "🔮")
+layout.setup_page("Predict", "🔮")
 st.title("Predictions on the test set")
-name = ui.chosen_dataset()
-ui_models.flash()  # what the last rename or delete did
-card = ui.model_picker(name, key="predict_model") or ui.require_model(name)
-data = ui.require_dataset(card.dataset, card.subset)
+name = layout.chosen_dataset()
+models_ui.flash()  # what the last rename or delete did
+card = layout.model_picker(name, key="predict_model") or layout.require_model(name)
+data = layout.require_dataset(card.dataset, card.subset)
 size, class_names = len(data.y_test), data.class_names
 
 
@@ -33,8 +33,8 @@ size, class_names = len(data.y_test), data.class_names
 @st.cache_data(show_spinner="Computing the model's predictions on the test set…", max_entries=4)
 def recomputed_probabilities(model_id: str, created: str, dataset: str, subset: str) -> np.ndarray:
     """(1, M, C) float32: the saved model's probabilities for every test image, computed now."""
-    x_test = ui.load_dataset(dataset, subset).x_test
-    model = ui.keras_model(model_id, created)
+    x_test = layout.load_dataset(dataset, subset).x_test
+    model = layout.keras_model(model_id, created)
     return np.concatenate([models.predict_images(model, x_test[start:start + 1000])
                            for start in range(0, len(x_test), 1000)])[np.newaxis]
 
@@ -42,7 +42,7 @@ def recomputed_probabilities(model_id: str, created: str, dataset: str, subset: 
 def model_probabilities() -> tuple[np.ndarray, str | None]:
     """(epochs, M, C) probabilities for this test set, and why the stored ones could not be used (or None)."""
     try:
-        stored = ui.model_probabilities(card.id, card.created)
+        stored = layout.model_probabilities(card.id, card.created)
         problem = browse_data.mismatch(data.x_test, data.y_test, stored, class_names)
     except store.CorruptModelError:
         stored, problem = None, "the file holding them is damaged"
@@ -91,7 +91,7 @@ def checked_view(wanted: dict, current: dict) -> dict:
 def current_view() -> dict:
     """This session's view of this model; a newly opened model starts at its last epoch."""
     saved = st.session_state.get(VIEW_KEY) or {}
-    start = {"image": ui.chosen_image_index(size), "epoch": epochs, "true_class": None, "result": "all"}
+    start = {"image": layout.chosen_image_index(size), "epoch": epochs, "true_class": None, "result": "all"}
     view = checked_view({**saved, "image": start["image"]}, start)
     if saved.get("model") != card.id:
         view["epoch"] = epochs
@@ -162,7 +162,7 @@ def details(view: dict) -> None:
     with st.expander("The same in Keras and numpy"):
         st.caption("`model` is the saved model, `x_test` and `y_test` the test set as loaded (pixels 0–255).")
         st.code(code_text(index, epoch), language="python")
-    ui_insight.why_this_answer(card, data, index, epoch, epochs, key="predict_why")
+    insight_ui.why_this_answer(card, data, index, epoch, epochs, key="predict_why")
     if st.toggle("Show the TensorFlow tutorial's figure (matplotlib) with a PNG download", key="predict_show_figure"):
         figure = plots.prediction_figure(data.x_test[index], probabilities[epoch - 1][index], int(data.y_test[index]),
                                          class_names)
@@ -185,8 +185,8 @@ def details(view: dict) -> None:
 @st.cache_resource(show_spinner="Packing the test images for your browser…", max_entries=8)
 def browse_payload(model_id: str, created: str, dataset: str, subset: str) -> bytes:
     """The browse_data payload of a model (immutable bytes, shared by every session: the same on every rerun)."""
-    test = ui.load_dataset(dataset, subset)
-    stored = ui.model_probabilities(model_id, created)
+    test = layout.load_dataset(dataset, subset)
+    stored = layout.model_probabilities(model_id, created)
     return browse_data.pack(model_id, test.x_test, test.y_test, stored, test.class_names)
 
 
@@ -309,5 +309,5 @@ else:
 # ## This model: rename or delete it (your own), take it home
 
 with st.expander("This model: rename, delete, download"):
-    ui_models.manage(card, key="predict_manage")
-    ui_models.downloads(card, key="predict_download_model")
+    models_ui.manage(card, key="predict_manage")
+    models_ui.downloads(card, key="predict_download_model")

@@ -2,28 +2,27 @@
 
 import streamlit as st
 
-import ui
-import ui_identity
-import ui_lesson_link
-import ui_lr_finder
-import ui_train_live
-import ui_train_settings
-import ui_train_summary
+from dashboard import identity, layout
+from dashboard.train import lesson_link as train_lesson_link
+from dashboard.train import live as train_live
+from dashboard.train import lr_finder as train_lr_finder
+from dashboard.train import settings as train_settings
+from dashboard.train import summary as train_summary
 
-ui.setup_page("Train", "🏋️")
+layout.setup_page("Train", "🏋️")
 st.title("Train a network")
-name = ui.chosen_dataset()
-data = ui.require_dataset(name)
+name = layout.chosen_dataset()
+data = layout.require_dataset(name)
 num_classes = len(data.class_names)
 
-spec, epochs = ui_train_settings.settings(data)
-ui_lesson_link.lesson_link(name, spec, epochs)
+spec, epochs = train_settings.settings(data)
+train_lesson_link.lesson_link(name, spec, epochs)
 if spec is not None:
-    ui_train_summary.model_summary(spec, epochs, data)
+    train_summary.model_summary(spec, epochs, data)
 
-ui_train_live.reattach_from_url()
-actor = ui_identity.require_actor("train")
-ui_lr_finder.finder_section(name, spec)
+train_live.reattach_from_url()
+actor = identity.require_actor("train")
+train_lr_finder.finder_section(name, spec)
 # Train, Stop, Live curves and the job's view rerun on their own (a fragment): a click there does not redraw the
 # settings and summary above, which on one small machine would take the watching browser's CPU from the training.
-st.fragment(ui_train_live.controls)(name, spec, epochs, num_classes, actor)
+st.fragment(train_live.controls)(name, spec, epochs, num_classes, actor)

@@ -8,9 +8,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-import ui_jobs
-import ui_lesson_link
-import ui_train_settings
+from dashboard import jobs
+from dashboard.train import lesson_link as train_lesson_link
+from dashboard.train import settings as train_settings
 from mnistlib import models, names, store
 from tests.page_runs import run_page, texts
 
@@ -108,15 +108,15 @@ def test_a_bad_value_in_a_link_warns_and_uses_the_default(parameter, text):
     [warning] = app.warning
     assert warning.value == (f"The link's {parameter}={names.markdown_escape(repr(text[:40]))} is not one of the "
                              "choices here; using the default.")
-    name = ui_train_settings.ALIASES.get(parameter, parameter)
-    default = ui_train_settings.default_values("dense")[name]
-    assert values(app)[ui_train_settings.widget_key(name, "dense")] == default
+    name = train_settings.ALIASES.get(parameter, parameter)
+    default = train_settings.default_values("dense")[name]
+    assert values(app)[train_settings.widget_key(name, "dense")] == default
     assert parameter not in app.query_params and name not in app.query_params
 
 
 def test_bad_lock_and_hide_names_warn_and_are_ignored():
     app = run_page("app_pages/train.py", query={"lock": "optimizer,colour,,", "hide": " Seed ,units;dropout"})
-    every = ", ".join(ui_train_settings.SETTINGS)
+    every = ", ".join(train_settings.SETTINGS)
     assert [warning.value for warning in app.warning] == [
         f"The link's hide={names.markdown_escape(repr('units;dropout'))} is not one of the settings here ({every}); "
         "ignoring it.",
@@ -182,7 +182,7 @@ def test_a_training_from_a_lesson_link_uses_the_locked_and_hidden_values():
     app.button(key="train_start").click().run()
     assert not app.exception
     expected = models.ModelSpec(hidden_units=32, optimizer="sgd", learning_rate=0.1, batch_size=64, seed=7)
-    job = ui_jobs.job(app.session_state["job_id"])
+    job = jobs.job(app.session_state["job_id"])
     assert job.request.spec == expected and job.request.epochs == 1
     job.wait(timeout=300)
     [card] = [card for card in store.list_models() if card.id not in before]
@@ -212,18 +212,18 @@ def test_the_copy_lesson_link_builds_a_link_that_reproduces_the_page():
 
 
 def test_the_link_writes_values_on_the_controls_steps():
-    setting = ui_train_settings.SETTINGS["validation_split"]
+    setting = train_settings.SETTINGS["validation_split"]
     assert setting.text(0.15000000000000002) == "0.15" and setting.parse(" 0.15 ") == 0.15
-    link = ui_lesson_link.lesson_url("http://lab:8501/Train", "my digits", {
-        **ui_train_settings.default_values("dense"), "dropout": 0.30000000000000004, "learning_rate": 0.0003},
+    link = train_lesson_link.lesson_url("http://lab:8501/Train", "my digits", {
+        **train_settings.default_values("dense"), "dropout": 0.30000000000000004, "learning_rate": 0.0003},
         locked=["seed", "dropout"], hidden=["seed"])
     assert link == ("http://lab:8501/Train?dataset=my+digits&dropout=0.3&learning_rate=0.0003&seed=0&lock=dropout"
                     "&hide=seed")
 
 
 def test_lesson_notes_read_as_sentences():
-    note = ui_train_settings.lesson_note
-    Lesson = ui_train_settings.Lesson
+    note = train_settings.lesson_note
+    Lesson = train_settings.Lesson
     assert note(Lesson()) is None
     assert note(Lesson({"seed": 3}, ("seed",))) == "🔒 This lesson fixes the seed."
     assert note(Lesson({"seed": 3, "units": 64, "architecture": "dense", "dropout": 0.2},
@@ -233,7 +233,7 @@ def test_lesson_notes_read_as_sentences():
 
 
 def test_every_setting_can_be_locked_and_hidden_at_once():
-    app = run_page("app_pages/train.py", query={**EVERY_SETTING, "hide": ",".join(ui_train_settings.SETTINGS)})
+    app = run_page("app_pages/train.py", query={**EVERY_SETTING, "hide": ",".join(train_settings.SETTINGS)})
     assert not app.warning and widgets(app) == {}
     parameters = models.count_parameters(models.ModelSpec("cnn", 64, 2, 0.4, "rmsprop", 0.003, 128, 0.2, 42), 10)
     assert f"**Total parameters: {parameters:,}**" in texts(app)

@@ -109,12 +109,12 @@ def test_bad_input_gets_a_sentence(data):
 def result_script(curve):
     import streamlit as st
 
-    import ui_lr_finder
+    from dashboard.train import lr_finder as train_lr_finder
 
     def use(rate, suggested):
         st.session_state["used_rate"] = rate
 
-    st.session_state["suggested"] = ui_lr_finder.learning_rate_result(curve, key="finder", on_use=use)
+    st.session_state["suggested"] = train_lr_finder.learning_rate_result(curve, key="finder", on_use=use)
 
 
 def test_the_curve_is_drawn_with_its_suggestion_and_one_click_uses_it(data):

@@ -143,9 +143,9 @@ def test_a_selected_row_opens_its_model_on_predict(models_dir, dense_files, fash
     # The app's navigation, without app.py's start of the trainer's worker processes (nothing is trained here).
     (tmp_path / "app_pages").symlink_to(REPO / "app_pages")
     (tmp_path / "navigation.py").write_text(
-        "import streamlit as st\nimport ui\n"
+        "import streamlit as st\nfrom dashboard import layout\n"
         "st.navigation([st.Page(page.path, title=page.title, url_path=page.url_path, default=page.default)"
-        " for page in ui.PAGES]).run()\n")
+        " for page in layout.PAGES]).run()\n")
     app = AppTest.from_file(str(tmp_path / "navigation.py"), default_timeout=90)
     app.session_state["actor"] = ADA
     app.run()
@@ -218,17 +218,17 @@ def test_the_downloaded_card_leaves_out_the_test_results_until_they_are_revealed
 
 
 def page_with_manage():
-    """A page showing the open model's card with ui_models.manage, as Predict can."""
+    """A page showing the open model's card with models_ui.manage, as Predict can."""
     import streamlit as st
 
-    import ui_models
+    from dashboard import models as models_ui
     from mnistlib import store
 
-    ui_models.flash()
+    models_ui.flash()
     if st.session_state.get("model"):
         card = store.load_card(st.session_state["model"])
         st.subheader(card.name)
-        ui_models.manage(card)
+        models_ui.manage(card)
     else:
         st.write("No model open.")
 

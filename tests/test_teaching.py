@@ -199,13 +199,13 @@ def without_commands(text: str) -> bool:
 @pytest.fixture
 def empty_data_dir(tmp_path, monkeypatch):
     """Full data from an empty data folder; the page's dataset cache is cleared before and after."""
-    import ui
+    from dashboard import layout
 
     monkeypatch.setenv("MNISTLIB_SUBSET", "full")
     monkeypatch.setenv("MNISTLIB_DATA_DIR", str(tmp_path))
-    ui.load_dataset.clear()
+    layout.load_dataset.clear()
     yield tmp_path
-    ui.load_dataset.clear()
+    layout.load_dataset.clear()
 
 
 def test_missing_data_says_which_button_to_click(empty_data_dir):

@@ -8,7 +8,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import ui_train_live
+from dashboard.train import live as train_live
 from mnistlib import models, store
 from mnistlib.training import events
 from mnistlib.training.jobs import Job
@@ -46,14 +46,14 @@ def test_progress_since_copies_only_the_new_points():
 def test_view_data_sends_what_is_new_and_says_where_training_stands():
     job = job_with_progress(4, epochs_done=1)
     sent = {"job": job.id, "points": 2, "records": 0}
-    data = ui_train_live.view_data(job.progress_since(sent["points"]), sent, curves=True)
+    data = train_live.view_data(job.progress_since(sent["points"]), sent, curves=True)
     assert data["points_from"] == 2 and data["points"] == [[round(3 / 28, 4), round(2.3 / 3, 5), 0.3],
                                                            [round(4 / 28, 4), round(2.3 / 4, 5), 0.4]]
     assert data["records_from"] == 0 and data["records"] == [[1, 0.5, 0.9, 0.6, 0.88]]
     assert data["progress_text"].startswith("Epoch 1/3 · step 4/28 · about ") and data["fraction"] == round(4 / 84, 4)
     assert data["status_text"] == "Training on this machine." and data["curves"] is True
     sent = {"job": job.id, "points": 4, "records": 1}
-    data = ui_train_live.view_data(job.progress_since(4), sent, curves=False)
+    data = train_live.view_data(job.progress_since(4), sent, curves=False)
     assert data["points"] == [] and data["records"] == [] and data["curves"] is False
     assert len(json.dumps(data)) < 300  # a poll with nothing new is a few hundred bytes
 
@@ -61,7 +61,7 @@ def test_view_data_sends_what_is_new_and_says_where_training_stands():
 def test_view_data_of_an_ended_job_shows_the_curves_and_a_full_bar():
     job = job_with_progress(2, epochs_done=3)
     job.apply(events.Finished(job.id, "20261124-201500-3fa9c2", job.snapshot().history, 0.2, 0.93))
-    data = ui_train_live.view_data(job.progress_since(0), {"job": job.id, "points": 0, "records": 0}, curves=False)
+    data = train_live.view_data(job.progress_since(0), {"job": job.id, "points": 0, "records": 0}, curves=False)
     assert data["curves"] is True and data["fraction"] == 1.0 and data["status_text"] == ""
     assert [record[0] for record in data["records"]] == [1, 2, 3] and len(data["points"]) == 2
 
@@ -69,7 +69,7 @@ def test_view_data_of_an_ended_job_shows_the_curves_and_a_full_bar():
 def test_a_loss_that_is_not_a_number_travels_as_null():
     job = Job("0123456789ab", TrainRequest("mnist", models.ModelSpec(), 1, subset="small"))
     job.apply(events.Progress(job.id, 1, 1, 1, 28, math.nan, 0.1, 0.01))
-    data = ui_train_live.view_data(job.progress_since(0), {"job": job.id, "points": 0, "records": 0}, curves=True)
+    data = train_live.view_data(job.progress_since(0), {"job": job.id, "points": 0, "records": 0}, curves=True)
     assert data["points"][0][1] is None
     json.loads(json.dumps(data, allow_nan=False))  # what the browser parses
 
@@ -79,11 +79,11 @@ def resend_script():
 
     import streamlit as st
 
-    import ui_train_live
+    from dashboard.train import live as train_live
 
     st.session_state["train_live_sent"] = {"job": "0123456789ab", "points": 40, "records": 3}
     st.session_state["train_live_feed"] = st.session_state["asked"]
-    ui_train_live._resend()
+    train_live._resend()
     st.write(json.dumps(st.session_state["train_live_sent"]))
 
 

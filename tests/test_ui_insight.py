@@ -11,11 +11,11 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-import ui_insight
+from dashboard import insight as insight_ui
+from dashboard.train.settings import LEARNING_RATES
 from mnistlib import datasets, hidden_space, insight, lr_finder, models, store
 from tests.conftest import train_and_store
 from tests.page_runs import run_page, texts
-from ui_train_settings import LEARNING_RATES
 
 
 @pytest.fixture(autouse=True)
@@ -74,17 +74,17 @@ def explain_script(model_id, image, layerless):
     import keras
     import streamlit as st
 
-    import ui
-    import ui_insight
+    from dashboard import insight as insight_ui
+    from dashboard import layout
     from mnistlib import store
 
     card = store.load_card(model_id)
-    data = ui.load_dataset(card.dataset, card.subset)
-    model = ui.keras_model(card.id, card.created)
+    data = layout.load_dataset(card.dataset, card.subset)
+    model = layout.keras_model(card.id, card.created)
     if layerless:
         model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),
                                   keras.layers.Dense(10, activation="softmax")])
-    explanation = ui_insight.explain_image(model, image, data.class_names, key="demo", true_label=int(data.y_test[0]),
+    explanation = insight_ui.explain_image(model, image, data.class_names, key="demo", true_label=int(data.y_test[0]),
                                            epochs_run=card.epochs_run)
     st.session_state["predicted"] = explanation.predicted
 
@@ -123,7 +123,7 @@ def test_draw_explains_an_upload_with_the_models_answer(stored_mnist_model, data
     app = upload(run_page("app_pages/draw.py", query={"model": stored_mnist_model.id}), png(data.x_test[3]))
     expected = argmax_class(model, data.x_test[3], data.class_names)  # already MNIST-like: used as it is
     assert f"### Predicted: {expected}" in texts(app, ("markdown",)) and explained_class(app) == expected
-    assert app.expander(key="upload_why").label == ui_insight.WHY
+    assert app.expander(key="upload_why").label == insight_ui.WHY
     assert "How to read it" in texts(app)
     app.session_state["upload_why"] = False  # the student closes it: nothing is computed for it
     app.run()
@@ -141,7 +141,7 @@ def test_draw_a_blank_image_gets_a_note(stored_mnist_model):
 def test_predict_explains_the_current_test_image_by_the_saved_model(stored_mnist_model, data):
     model = store.load_model(stored_mnist_model.id)
     app = run_page("app_pages/predict.py", query={"model": stored_mnist_model.id, "image": "7"})
-    assert app.expander(key="predict_why").label == ui_insight.WHY
+    assert app.expander(key="predict_why").label == insight_ui.WHY
     assert not [m for m in app.markdown if m.value.startswith("**Predicted: ")]  # closed: nothing computed
     app.session_state["predict_why"] = True
     app.run()
@@ -212,7 +212,7 @@ def test_a_one_epoch_cnn_is_explained_and_mapped_with_notes(models_dir, data):
     assert explained_class(app) == argmax_class(model, data.x_test[1], data.class_names)
     assert [tab.label for tab in app.tabs][-3:] == ["Hidden units", "Pixels (saliency)", "Convolutions"]
     notes = texts(app, ("info",))
-    assert ui_insight.ONE_EPOCH_NOTE in notes and "worked out for this image" in notes
+    assert insight_ui.ONE_EPOCH_NOTE in notes and "worked out for this image" in notes
     layers = [markdown.value.split(": ")[1] for markdown in app.markdown if "feature maps of" in markdown.value]
     assert layers == ["32 feature maps of 26×26", "64 feature maps of 11×11"]
     app = run_page("app_pages/insight.py", query={"model": cnn.id})
@@ -237,7 +237,7 @@ def test_the_finder_runs_shows_progress_and_sets_the_learning_rate():
         app.run()
         assert not app.exception, app.exception
     assert seen_progress
-    from ui_jobs import job_state
+    from dashboard.jobs import job_state
 
     state = job_state(job_id)
     curve = lr_finder.Curve.from_dict(state.result)
@@ -262,7 +262,7 @@ def test_the_finder_can_be_stopped_and_says_what_it_kept():
     assert not app.button(key="lr_stop").disabled
     app.button(key="lr_stop").click().run()
     assert not app.exception, app.exception
-    from ui_jobs import job
+    from dashboard.jobs import job
 
     state = job(app.session_state["lr_job_id"]).wait(timeout=120)
     app.run()

@@ -13,7 +13,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from ui_components import image_browser  # noqa: E402
+from dashboard.components import image_browser  # noqa: E402
 
 SLOW_RERUN_SECONDS = float(os.environ.get("SLOW_RERUN_SECONDS", "5"))
 image_browser.TIMEOUT_SECONDS = float(os.environ.get("BROWSER_TIMEOUT_SECONDS", image_browser.TIMEOUT_SECONDS))

@@ -1,16 +1,16 @@
 """Managing models in the page: a student renames and deletes their own, the teacher deletes any and runs the class.
 
-Rights are checked by the store (mnistlib.store.ownership) against this session's actor (ui_identity), never by
+Rights are checked by the store (mnistlib.store.ownership) against this session's actor (dashboard.identity), never by
 hiding a button and never from a URL or a form: whatever model id the page's state names, a refusal comes back
 as PermissionDenied, is shown as its sentence, and nothing changes.
 
-    ui_models.manage(card)       # rename / delete one model (Predict, the class board)
-    ui_models.teacher_panel()    # reveal test accuracy, clear the board, the class's names
+    models_ui.manage(card)       # rename / delete one model (Predict, the class board)
+    models_ui.teacher_panel()    # reveal test accuracy, clear the board, the class's names
 """
 
 import streamlit as st
 
-import ui_identity
+from dashboard import identity
 from mnistlib import names, store, students
 
 FLASH_KEY = "models_flash"
@@ -33,7 +33,7 @@ def flash() -> None:
 def _act(action) -> tuple[bool, object]:
     """Run action(actor) for this session's actor: (True, its result), or (False, None) with the reason kept for
     the page (a refusal from the store is shown as its own sentence)."""
-    actor = ui_identity.current_actor()
+    actor = identity.current_actor()
     if actor is None:
         say("warning", "Type your name in the sidebar first: only your own models can be renamed or deleted.")
         return False, None
@@ -73,7 +73,7 @@ def manage(card, key: str = "manage") -> None:
     """Rename and delete controls for one stored model (a store.ModelCard or store.ModelEntry): enabled for what
     this session may do; the store checks again when a button is pressed."""
     flash()
-    actor = ui_identity.current_actor()
+    actor = identity.current_actor()
     try:
         owners = store.ownership.owners_of(card.id)
     except store.ModelNotFoundError:

@@ -6,10 +6,8 @@ import re
 
 import streamlit as st
 
-import ui
-import ui_components.live_training
-import ui_identity
-import ui_jobs
+from dashboard import identity, jobs, layout
+from dashboard.components import live_training
 from mnistlib import concepts, datasets, names
 from mnistlib.training import ENDED, TrainRequest
 
@@ -18,7 +16,7 @@ def reattach_from_url() -> None:
     """Coming back with ?job=… (e.g. after closing the tab) shows that job again."""
     wanted = st.query_params.get("job")
     if wanted and "job_id" not in st.session_state:
-        if re.fullmatch(r"[0-9a-f]{12}", wanted) and ui_jobs.job(wanted):
+        if re.fullmatch(r"[0-9a-f]{12}", wanted) and jobs.job(wanted):
             st.session_state["job_id"] = wanted
         else:
             st.info("That training is no longer running here; its model, if it finished, is in the model list "
@@ -55,12 +53,12 @@ def show_result(state, num_classes: int) -> None:
     else:
         st.caption(sentence)
     st.success("Saved: the other pages now list it.")
-    ui.page_link("app_pages/predict.py", "Browse its predictions →", {"model": state.model_id})
+    layout.page_link("app_pages/predict.py", "Browse its predictions →", {"model": state.model_id})
 
 
 def sharing_note(state) -> None:
     """Who shares this training, said from this student's point of view (a shared job runs once for all)."""
-    actor = ui_identity.current_actor()
+    actor = identity.current_actor()
     me = actor.key if actor else ""
     if me and me in state.left_keys:
         st.info("You left this shared training: it goes on for the students who asked for exactly the same, and its "
@@ -84,11 +82,11 @@ def stop(job_id: str) -> None:
     """Stop this student's training (in a shared one: leave it); the trainer checks who may."""
     from mnistlib import store
 
-    job = ui_jobs.job(job_id)
+    job = jobs.job(job_id)
     if job is None:
         return
     try:
-        st.toast(job.stop(ui_identity.current_actor()))
+        st.toast(job.stop(identity.current_actor()))
     except store.PermissionDenied as refusal:
         st.error(str(refusal))
 
@@ -169,13 +167,13 @@ def controls(dataset: str, spec, epochs: int, num_classes: int, actor) -> None:
     """Train and Stop, the Live curves switch and the job's view (spec None: the settings are invalid; actor None:
     no name given yet, so no training)."""
     job_id = st.session_state.get("job_id")
-    state = ui_jobs.job_state(job_id) if job_id else None
+    state = jobs.job_state(job_id) if job_id else None
     # A student who left a shared training (their Stop) may start again; the others' training goes on.
     active = state is not None and state.status not in ENDED and not (actor and actor.key in state.left_keys)
     train_column, stop_column = st.columns(2)
     if train_column.button("Train", type="primary", key="train_start", disabled=spec is None or active or actor is None,
                            width="stretch"):
-        started = ui_jobs.start_training(TrainRequest(dataset=dataset, spec=spec, epochs=epochs))  # None: it said why
+        started = jobs.start_training(TrainRequest(dataset=dataset, spec=spec, epochs=epochs))  # None: it said why
         if started:
             job_id, active = started, True
             st.session_state.pop("train_rendered_status", None)
@@ -198,7 +196,7 @@ def show_job(job_id: str, state, active: bool, num_classes: int) -> None:
         st.info("This server does not know that training (the link may be old, or its record was cleared).")
         return
     curves_caption(state, active, num_classes)
-    ui_components.live_training.live_training_view(job_id, key=VIEW_KEY)
+    live_training.live_training_view(job_id, key=VIEW_KEY)
     st.fragment(live_view, run_every=0.5 if active else None)(job_id, num_classes, active)
 
 
@@ -206,7 +204,7 @@ def live_view(job_id: str, num_classes: int, polling: bool) -> None:
     """Feed the live view, and show who shares the job and, once it ended, its results; reruns itself every 0.5 s
     while the job is active (polling). Each run reads and sends only the points that are new since the last
     (Job.progress_since); the browser appends them."""
-    job = ui_jobs.job(job_id)
+    job = jobs.job(job_id)
     if job is None:
         return
     sent = _sent(job_id)
@@ -219,7 +217,7 @@ def live_view(job_id: str, num_classes: int, polling: bool) -> None:
     data = view_data(state, sent, st.session_state.get("train_live_curves", True))
     # Every element here is re-sent (and re-rendered by the watching browser) on every poll: while the job runs, the
     # small feed is the only one, unless the job is shared.
-    ui_components.live_training.live_training_feed(data, key=FEED_KEY, on_resend=_resend)
+    live_training.live_training_feed(data, key=FEED_KEY, on_resend=_resend)
     sharing_note(state)
     just_ended = state.status in ENDED and st.session_state.get("train_rendered_status") != state.status
     if not (just_ended and polling):  # a rerun starting now drops what this run has not sent yet: it sends it again

@@ -5,8 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-import ui_identity
-import ui_jobs
+from dashboard import identity, jobs
 from mnistlib import concepts, config, datasets, names, store, user_datasets
 
 DEFAULT_DATASET = "mnist"
@@ -68,14 +67,14 @@ def setup_page(title: str, icon: str) -> None:
 def sidebar() -> None:
     """Who you are, the current dataset and model, and the state of this user's training job."""
     with st.sidebar:
-        ui_identity.sidebar_section()
+        identity.sidebar_section()
         name = chosen_dataset()
         st.markdown(f"**Dataset:** {datasets.info(name).title}")
         card = current_model_card(name)
         st.markdown(f"**Model:** {names.markdown_escape(card.name) if card else 'none yet'}")
         job_id = st.session_state.get("job_id")
         if job_id:
-            state = ui_jobs.job_state(job_id)
+            state = jobs.job_state(job_id)
             if state is not None and state.status in ("queued", "starting", "running"):
                 st.caption(f"Training: {state.status}" + (f", epoch {state.epoch}/{state.epochs}" if state.epoch else ""))
         if config.subset() == "small":
@@ -222,7 +221,7 @@ def list_models(dataset: str, scope: str = "class") -> list:
     """Stored models of a dataset from the index (this user's first, then newest first), as store.ModelEntry;
     scope "mine", "class" or "teacher". Models of an earlier dataset of the same name (removed, then added again)
     are left out; with dataset None (every dataset) they are listed."""
-    actor = ui_identity.current_actor()
+    actor = identity.current_actor()
     viewer = actor.key if actor else ""
     if scope == "mine" and not viewer:
         return []
@@ -302,7 +301,7 @@ def model_picker(dataset: str, key: str = "model_choice", label: str = "Model"):
     current = current_model_card(dataset)
     if current is None:
         return None
-    actor = ui_identity.current_actor()
+    actor = identity.current_actor()
     scope_key = f"{key}_scope"
     if scope_key not in st.session_state:
         mine = actor is not None and any(owner.key == actor.key for owner in store.listing.owners(current.id))
@@ -341,7 +340,7 @@ def require_model(dataset: str):
         return card
     st.info(f"No trained model for {datasets.info(dataset).title} yet. Train one on the Train page, "
             "or train the default model here with one click (it takes a few seconds).")
-    ui_jobs.quick_start_button(dataset, key="quick_start_missing_model")
+    jobs.quick_start_button(dataset, key="quick_start_missing_model")
     st.stop()
 
 

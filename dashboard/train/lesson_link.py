@@ -1,13 +1,13 @@
 """The Train page's "Copy lesson link": the page's settings as a link, with the controls chosen to be locked or hidden
-(read back by ui_train_settings)."""
+(read back by dashboard.train.settings)."""
 
 from urllib.parse import urlencode
 
 import streamlit as st
 
-import ui
+from dashboard import layout
+from dashboard.train.settings import SETTINGS, lesson, lesson_query, values_of
 from mnistlib import models
-from ui_train_settings import SETTINGS, lesson, lesson_query, values_of
 
 
 def page_address() -> str:
@@ -15,7 +15,7 @@ def page_address() -> str:
     the page's path alone."""
     if st.context.url:
         return st.context.url
-    path = "/" + ui.page_entry("app_pages/train.py").url_path
+    path = "/" + layout.page_entry("app_pages/train.py").url_path
     headers = st.context.headers
     host = headers.get("Host")
     return f"{headers.get('X-Forwarded-Proto', 'http')}://{host}{path}" if host else path

@@ -6,16 +6,15 @@ import dataclasses
 import numpy as np
 import streamlit as st
 
-import ui_identity
-import ui_jobs
-import ui_train_settings
+from dashboard import identity, jobs
+from dashboard.train import settings as train_settings
+from dashboard.train.settings import LEARNING_RATES
 from mnistlib import insight_figures as figures
 from mnistlib import lr_finder, models, names
 from mnistlib.training import ENDED, TrainRequest
-from ui_train_settings import LEARNING_RATES
 
 JOB_KEY = "lr_job_id"  # the finder's job, kept apart from the training's "job_id"
-RATE_WIDGET = "train_learning_rate"  # the learning-rate control of ui_train_settings
+RATE_WIDGET = "train_learning_rate"  # the learning-rate control of dashboard.train.settings
 USED_KEY = "lr_used_message"
 
 WHAT = (f"A short run, fastai's `lr_find`: up to {lr_finder.STEPS} batches of training images with the learning "
@@ -29,8 +28,8 @@ WHAT = (f"A short run, fastai's `lr_find`: up to {lr_finder.STEPS} batches of tr
 def finder_section(dataset: str, spec) -> None:
     """"Find a good learning rate": start and stop the finder on spec, its live curve, then its suggestion."""
     job_id = st.session_state.get(JOB_KEY)
-    state = ui_jobs.job_state(job_id) if job_id else None
-    actor = ui_identity.current_actor()
+    state = jobs.job_state(job_id) if job_id else None
+    actor = identity.current_actor()
     active = state is not None and state.status not in ENDED and not (actor and actor.key in state.left_keys)
     with st.expander("🔎 Find a good learning rate", expanded=job_id is not None, key="lr_finder"):
         st.caption(WHAT)
@@ -61,12 +60,12 @@ def start_finder(dataset: str, spec) -> str | None:
     """Submit the finder for this student; remembers it under JOB_KEY. None, with a message, if it cannot start."""
     from mnistlib.training import ClusterUnavailable
 
-    actor = ui_identity.current_actor()
+    actor = identity.current_actor()
     if actor is None:
         st.warning("Type your name in the sidebar first, so that the finder runs in your name.")
         return None
     try:
-        job = ui_jobs.trainer().submit(finder_request(dataset, spec), owner=actor)
+        job = jobs.trainer().submit(finder_request(dataset, spec), owner=actor)
     except ClusterUnavailable as error:
         st.error(str(error))
         return None
@@ -79,12 +78,12 @@ def stop_finder(job_id: str) -> None:
     """Stop this student's finder (in a shared one: leave it, and it goes on for the others)."""
     from mnistlib import store
 
-    job = ui_jobs.job(job_id)
+    job = jobs.job(job_id)
     if job is None:
         return
     shared = len(job.snapshot().owners) > 1
     try:
-        job.stop(ui_identity.current_actor())
+        job.stop(identity.current_actor())
     except store.PermissionDenied as refusal:
         st.error(str(refusal))
         return
@@ -100,7 +99,7 @@ def points_curve(points: list, ended: str = "running") -> lr_finder.Curve:
 
 def sharing_note(state) -> None:
     """Who else asked for exactly this finder run (it runs once for all of them)."""
-    actor = ui_identity.current_actor()
+    actor = identity.current_actor()
     others = [display for key, display in zip(state.owner_keys, state.owners, strict=True)
               if not actor or key != actor.key]
     if others:
@@ -111,7 +110,7 @@ def sharing_note(state) -> None:
 
 def live_view(job_id: str) -> None:
     """The finder's progress and its curve so far; reruns every 0.5 s until it ends, then redraws the page once."""
-    state = ui_jobs.job_state(job_id)
+    state = jobs.job_state(job_id)
     if state is None or state.status in ENDED:
         st.rerun(scope="app")  # the page then shows the result (or says the job is gone)
     sharing_note(state)
@@ -132,11 +131,11 @@ def live_view(job_id: str) -> None:
 
 def ended_view(job_id: str, spec) -> None:
     """The finished (or stopped) finder's curve, its suggestion and the button that uses it."""
-    state = ui_jobs.job_state(job_id)
+    state = jobs.job_state(job_id)
     if state is None:
         st.info("This server no longer knows that finder run (it may have restarted): run it again.")
         return
-    actor = ui_identity.current_actor()
+    actor = identity.current_actor()
     if actor is not None and actor.key in state.left_keys:
         st.info("You left this shared finder run; it goes on for the students who asked for the same. Click "
                 "**Find a learning rate** to follow it again.")
@@ -149,11 +148,11 @@ def ended_view(job_id: str, spec) -> None:
                    "restarted since it ran. Click **Find a learning rate** to run it again.")
         return
     curve = lr_finder.Curve.from_dict(state.result)
-    job = ui_jobs.job(job_id)
+    job = jobs.job(job_id)
     if spec is not None and job is not None and job.request.spec != finder_request(job.request.dataset, spec).spec:
         st.info(f"Your settings changed since this run, which was for {job.request.spec.describe()}: run the finder "
                 "again to see the curve of the new ones.")
-    fixed = "learning_rate" in ui_train_settings.lesson().fixed
+    fixed = "learning_rate" in train_settings.lesson().fixed
     learning_rate_result(curve, key="lr_result", on_use=None if fixed else use_rate, choices=LEARNING_RATES)
     if fixed:
         st.caption("This lesson fixes the learning rate, so the suggestion is for comparing, not for using here.")

@@ -4,7 +4,7 @@ The computing is mnistlib.insight and mnistlib.hidden_space; the figures are mni
 import numpy as np
 import streamlit as st
 
-import ui
+from dashboard import layout
 from mnistlib import concepts, insight, models, plots, store
 from mnistlib import insight_figures as figures
 
@@ -120,7 +120,7 @@ def why_this_answer(card, data, index: int, epoch: int, epochs: int, key: str) -
             st.caption(f"This explains the saved model (after epoch {card.epochs_run}), not epoch {epoch} that the "
                        "histogram shows: only that epoch's predictions were kept, not its weights.")
         try:
-            model = ui.keras_model(card.id, card.created)
+            model = layout.keras_model(card.id, card.created)
         except store.CorruptModelError:
             st.error(concepts.DAMAGED_MODEL)
             return
@@ -135,11 +135,11 @@ def why_this_answer(card, data, index: int, epoch: int, epochs: int, key: str) -
 def hidden_space_points(model_id: str, created: str, dataset: str, subset: str) -> dict:
     """The test set in the hidden space: {"epochs": [...] or None, "points": (epochs, M, 2) float32,
     "explained": (2,) or None}; the map stored with the model (every epoch), else the final epoch's computed now."""
-    images = ui.load_dataset(dataset, subset).x_test
+    images = layout.load_dataset(dataset, subset).x_test
     stored = store.load_hidden_map(model_id)
     if stored is not None and stored[1].shape[1] == len(images):
         return {"epochs": [int(epoch) for epoch in stored[0]], "points": stored[1], "explained": None}
-    activations = insight.hidden_activations(ui.keras_model(model_id, created), images)
+    activations = insight.hidden_activations(layout.keras_model(model_id, created), images)
     projection = insight.fit_projection(activations)
     return {"epochs": None, "points": projection.apply(activations)[None], "explained": projection.explained}
 
@@ -148,14 +148,14 @@ def hidden_space_points(model_id: str, created: str, dataset: str, subset: str) 
 def predicted_per_epoch(model_id: str, created: str, dataset: str, subset: str) -> np.ndarray:
     """(epochs, M) int64 predicted labels after each epoch (stored probabilities), or (1, M) computed now by the
     saved model when the stored ones do not fit this test set."""
-    data = ui.load_dataset(dataset, subset)
+    data = layout.load_dataset(dataset, subset)
     try:
-        probabilities = ui.model_probabilities(model_id, created)
+        probabilities = layout.model_probabilities(model_id, created)
         if probabilities.shape[1:] == (len(data.y_test), len(data.class_names)):
             return np.argmax(probabilities, axis=2)
     except store.CorruptModelError:
         pass
-    model = ui.keras_model(model_id, created)
+    model = layout.keras_model(model_id, created)
     return np.concatenate([np.argmax(models.predict_images(model, data.x_test[start : start + 1000]), axis=1)
                            for start in range(0, len(data.x_test), 1000)])[None]
 
@@ -223,4 +223,4 @@ def _selected_images(selected, card, data, predicted) -> None:
                                                                  MAX_SELECTED else ""))
     st.image([plots.enlarge(data.x_test[index], 3) for index in shown], width=84,
              caption=[f"#{index}: {names[data.y_test[index]]} → {names[predicted[index]]}" for index in shown])
-    ui.page_link("app_pages/predict.py", f"Open test image {shown[0]} on the Predict page", {"model": card.id, "image": shown[0]})
+    layout.page_link("app_pages/predict.py", f"Open test image {shown[0]} on the Predict page", {"model": card.id, "image": shown[0]})

@@ -5,7 +5,7 @@ The work happens in worker processes (or on a Dask cluster), never in this serve
 
 import streamlit as st
 
-import ui_identity
+from dashboard import identity
 from mnistlib import config, datasets
 
 
@@ -64,7 +64,7 @@ def start_training(request) -> str | None:
     the URL. None, with a message in the page, when training cannot start."""
     from mnistlib.training import ClusterUnavailable
 
-    actor = ui_identity.current_actor()
+    actor = identity.current_actor()
     if actor is None:
         st.warning("Type your name in the sidebar first, so that the model you train is kept as yours.")
         return None
@@ -83,7 +83,7 @@ def quick_start_button(dataset: str, key: str = "quick_start") -> None:
     from mnistlib.models import ModelSpec
     from mnistlib.training import TrainRequest
 
-    actor = ui_identity.require_actor("train")
+    actor = identity.require_actor("train")
     if st.button(f"Quick start: train the default model on {datasets.info(dataset).title}", key=key,
                  type="primary", disabled=actor is None):
         if start_training(TrainRequest(dataset=dataset, spec=ModelSpec(), epochs=5, subset=config.subset())):
