@@ -202,3 +202,25 @@ def test_an_unreachable_scheduler_is_one_clear_message(tmp_path):
     assert len(lines) == 1 and lines[0].startswith(f"error: The Dask scheduler at {address} cannot be reached")
     assert "nothing was trained" in lines[0]
     assert not list(tmp_path.glob("*/card.json"))
+
+
+def test_a_plain_cluster_is_used_as_it_is_one_training_per_worker_at_a_time():
+    """A LocalCluster as people start it (no `training` resource, two threads per worker): trainings run on it, and
+    a worker's own lock keeps a second training queued while the first trains."""
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as plain:
+        trainer = training.Trainer(backend=dask_cluster.DaskCluster(plain.scheduler_address))
+        try:
+            assert "1 worker, one training at a time on each" in trainer.backend.description
+            first, second = (trainer.submit(request(epochs=200, batch_size=8, seed=seed)) for seed in (61, 62))
+            wait_for(lambda: "running" in (first.snapshot().status, second.snapshot().status))
+            running, waiting = (first, second) if first.snapshot().status == "running" else (second, first)
+            assert waiting.snapshot().status == "queued"  # both tasks are on the worker; one holds its lock
+            running.stop()
+            assert running.wait(240).status == "stopped"
+            wait_for(lambda: waiting.snapshot().status == "running")
+            waiting.stop()
+            assert waiting.wait(240).status == "stopped"
+            assert trainer.submit(request(epochs=1, seed=63)).wait(240).status == "finished"
+        finally:
+            trainer.shutdown()

@@ -1,7 +1,9 @@
 """Trainings on a Dask cluster (MNISTLIB_SCHEDULER=tcp://host:8786) instead of this machine's processes.
 
-Tasks go through the client's concurrent.futures executor, one per training, and need one unit of the workers'
-`training` resource (`dask worker … --resources training=1`): that resource is the machine-wide limit. Events
+Tasks go through the client's concurrent.futures executor, one per training. When a worker offers the `training`
+resource (`dask worker … --resources training=1`) each task needs one unit of it: that resource is the limit. A
+cluster started the ordinary way (`LocalCluster()`, `dask worker` without flags) is used as it is: each task then
+holds its worker process's own lock, so one worker trains one model at a time (Keras's seeds are per process). Events
 travel on Dask's own channel (the worker's `log_event`, the client's `subscribe_topic`); Stop is a Dask Event
 per job. The worker loads the data itself and returns the model's bytes: the server writes the store.
 
@@ -37,7 +39,7 @@ from mnistlib.training.dask_task import (
 
 RESOURCES = {"training": 1}  # each training holds one unit of a worker's `training` resource
 CONNECT_SECONDS = 10  # how long to try reaching the scheduler (and to reconnect to it) before giving up
-NO_WORKER_SECONDS = 30  # how long jobs wait while no worker offers `training` before they fail
+NO_WORKER_SECONDS = 30  # how long jobs wait while no worker can take them before they fail
 CLEANUP_SECONDS = 30  # a stopped or lost job's Dask Event and Variable are removed this long after it ended
 KEEP_DATASETS = 4  # datasets sent to the cluster and kept there for the next job
 
@@ -52,6 +54,7 @@ class _Submission:
     inner: Future | None = None
     running: bool = False
     where: str = ""  # from its Started event: "the Dask worker tcp://… (host)"
+    needs_training: bool = True  # sent asking for the `training` resource (else to any worker, under its lock)
 
     def mark_running(self) -> None:
         """The task began training: from now on only the stop Event stops it (cancel() returns False)."""
@@ -62,7 +65,7 @@ class _Submission:
 
 
 class DaskCluster:
-    """Trainings on the workers of a Dask cluster that offer the `training` resource."""
+    """Trainings on the workers of a Dask cluster: those offering the `training` resource, else any worker."""
 
     needs_arrays = True  # its workers cannot read the server's disk: a class's own dataset is sent with the task
     crashed_message = ("The machine training this left the Dask cluster during the training (switched off, "
@@ -103,7 +106,7 @@ class DaskCluster:
                 "train on this machine.")
         client.subscribe_topic(TOPIC, self._on_event)
         self._client, self._subscribed = client, client.scheduler_comm
-        self._executor = client.get_executor(pure=False, resources=RESOURCES)
+        self._executor = client.get_executor(pure=False)
 
     @property
     def description(self) -> str:
@@ -111,8 +114,18 @@ class DaskCluster:
             workers = self._client.scheduler_info(n_workers=-1).get("workers", {}).values()
         except Exception:  # noqa: BLE001
             return f"the Dask cluster at {self.address} (not answering)"
+        workers = list(workers)
         count = sum(1 for info in workers if offers_training(info))
-        return f"the Dask cluster at {self.address}: {count} worker{'s' if count != 1 else ''} offering training"
+        if count:
+            return f"the Dask cluster at {self.address}: {count} worker{'s' if count != 1 else ''} offering training"
+        count = len(workers)
+        return (f"the Dask cluster at {self.address}: {count} worker{'s' if count != 1 else ''}, "
+                "one training at a time on each")
+
+    def _any_offers_training(self) -> bool:
+        """Does a worker offer the `training` resource now? (None of them: the cluster is used as it is.)"""
+        workers = self._client.scheduler_info(n_workers=-1).get("workers", {}).values()
+        return any(offers_training(info) for info in workers)
 
     # ## Submitting and stopping
 
@@ -125,8 +138,11 @@ class DaskCluster:
         try:
             self._ensure_connected()
             extra = () if arrays is None else (self._on_cluster(arrays),)
-            submission.inner = self._executor.submit(run_task, job_id, request, attempt, *extra,
-                                                      key=f"mnistlib-train-{job_id}-{attempt}")
+            submission.needs_training = self._any_offers_training()
+            submission.inner = self._executor.submit(
+                run_task, job_id, request, attempt, *extra, key=f"mnistlib-train-{job_id}-{attempt}",
+                resources=RESOURCES if submission.needs_training else None,
+                exclusive=not submission.needs_training)
         except Exception as error:  # noqa: BLE001 — a job that cannot be sent fails with the reason, never hangs
             with self._lock:
                 if self._submissions.get(job_id) is submission:
@@ -224,10 +240,11 @@ class DaskCluster:
 
     def _watch(self) -> None:
         """Every 2 s: fail jobs whose worker left or that no worker can take; tidy the markers of ended jobs."""
-        since = None  # when the cluster was first seen without a worker offering training
+        since = None  # when the cluster was first seen without a worker that can take the waiting jobs
         while not self._closed.wait(2.0):
             with self._lock:  # where before the workers: a worker that reported Started was in the list before
-                waiting = [(item, item.where) for item in self._submissions.values() if not item.outer.done()]
+                waiting = [(item, item.where) for item in self._submissions.values()
+                           if not item.outer.done() and item.inner is not None]
                 due = [item for deadline, item in self._cleanups if deadline <= time.monotonic()]
                 self._cleanups = [(deadline, item) for deadline, item in self._cleanups if item not in due]
             for submission in due:
@@ -240,14 +257,15 @@ class DaskCluster:
                 address = re.search(r"Dask worker (\S+)", where)
                 if address and address.group(1) not in workers:  # its worker left: no need to wait for a re-run
                     self._fail(submission, worker_left(where))
-            if not waiting or any(offers_training(info) for info in workers.values()):
+            needs_training = any(submission.needs_training for submission, _ in waiting)
+            if not waiting or any(offers_training(info) or not needs_training for info in workers.values()):
                 since = None
             elif since is None:
                 since = time.monotonic()
             elif time.monotonic() - since >= self._no_worker_seconds:
                 message = (f"No worker of the Dask cluster at {self.address} offers training, so this training "
-                           f"could not start. Start one with `dask worker {self.address} --nthreads 1 --resources "
-                           "training=1`, then train again.")
+                           f"could not start. Start one with `dask worker {self.address} --nthreads 1` (add "
+                           "`--resources training=1` to match the other workers if they have it), then train again.")
                 for submission, _ in waiting:
                     self._fail(submission, message)
 

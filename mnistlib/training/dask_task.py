@@ -14,6 +14,8 @@ from mnistlib.training import events, worker
 
 TOPIC = "mnistlib-training"  # the Dask event topic carrying events.to_message() dicts
 STOP_POLL_SECONDS = 0.5  # a worker's longest wait on a job's stop Event between checks that the job still runs
+# One training at a time in a worker process that offers no `training` resource: Keras's seeds and state are global.
+_ONE_TRAINING = threading.Lock()
 
 
 def stop_event_name(job_id: str) -> str:
@@ -57,8 +59,16 @@ def _watch_stop(stop_event, requested: threading.Event, finished: threading.Even
             return
 
 
-def run_task(job_id: str, request: dict, attempt: int, arrays=None) -> events.Outcome:
-    """The task a Dask worker runs: train (events on TOPIC, Stop from the job's Dask Event) and return the Outcome."""
+def run_task(job_id: str, request: dict, attempt: int, arrays=None, exclusive: bool = False) -> events.Outcome:
+    """The task a Dask worker runs: train (events on TOPIC, Stop from the job's Dask Event) and return the Outcome.
+    exclusive: the worker offers no `training` resource, so the task first takes the process's own lock."""
+    if exclusive:
+        with _ONE_TRAINING:
+            return _run_task(job_id, request, attempt, arrays)
+    return _run_task(job_id, request, attempt, arrays)
+
+
+def _run_task(job_id: str, request: dict, attempt: int, arrays) -> events.Outcome:
     dask_worker = distributed.get_worker()
     client = distributed.get_client()
     where = f"the Dask worker {dask_worker.address} ({socket.gethostname()})"
