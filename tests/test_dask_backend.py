@@ -21,9 +21,9 @@ pytestmark = pytest.mark.filterwarnings("ignore:Port 8787 is already in use")
 
 
 def start_cluster(workers: int) -> distributed.LocalCluster:
-    """A scheduler and `workers` single-threaded worker processes offering one `training` each, on loopback."""
+    """A plain scheduler and `workers` single-threaded worker processes (no custom resources), on loopback."""
     return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                    resources={"training": 1}, dashboard_address=None)
+                                    dashboard_address=None)
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +83,7 @@ def test_a_training_runs_on_a_worker_with_live_progress_and_lands_in_the_store(t
     card = store.load_card(state.model_id)
     assert card.epochs_run == 3 and card.test_accuracy == pytest.approx(state.test_accuracy)
     assert store.load_probabilities(state.model_id).shape == (3, 200, 10)
-    assert "2 workers offering training" in trainer.backend.description
+    assert "2 workers, one training at a time on each" in trainer.backend.description
 
 
 def test_the_cli_trains_on_the_cluster_and_stores_the_model(cluster, tmp_path, monkeypatch):
@@ -168,7 +168,8 @@ def test_a_lost_scheduler_fails_the_running_training_with_a_message():
                         "--no-dashboard", "--host", "127.0.0.1")
     try:
         trainer = training.Trainer(backend=dask_cluster.DaskCluster(address, connect_seconds=60))
-        try:
+        try:  # the worker was started with `--resources training=1`: that resource is honoured
+            wait_for(lambda: "1 worker offering training" in trainer.backend.description)
             job = trainer.submit(request(epochs=200, batch_size=8, seed=51))
             wait_for(lambda: job.snapshot().status == "running")
             kill(scheduler)
