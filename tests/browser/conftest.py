@@ -10,6 +10,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
+
+# Every expect() waits up to 30 s for the state it checks (Playwright's default is 5 s, too short on a busy machine;
+# its actions — click, fill, wait_for — already wait 30 s by default). A state reached early returns at once.
+WAIT_MS = 30_000
+expect.set_options(timeout=WAIT_MS)
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "docs" / "screenshots"
