@@ -94,7 +94,7 @@ def test_mistakes_cell_click_opens_the_gallery(page, app_server, trained):
     plot = page.locator('[data-testid="stPlotlyChart"]').first
     plot.scroll_into_view_if_needed()
     plot.locator(".scatterlayer .point").nth(99).wait_for(state="attached")  # the clickable cells are drawn
-    page.wait_for_timeout(500)
+    settle(page)  # and Streamlit is quiet (was a fixed 500 ms wait)
     gallery = page.get_by_text(re.compile(f"test images are {true_class} predicted as {predicted_class}"))
     # One invisible marker sits on each cell, in row order: the (true, predicted) cell is marker true*10+pred.
     cell = plot.locator(".scatterlayer .point").nth(true_class * 10 + predicted_class)
@@ -102,7 +102,7 @@ def test_mistakes_cell_click_opens_the_gallery(page, app_server, trained):
     expect(page.locator(".hoverlayer .hovertext")).to_contain_text(f"true {true_class} → predicted {predicted_class}")
     cell.click(force=True)
     page.mouse.move(5, 5)
-    expect(gallery).to_be_visible(timeout=10_000)
+    expect(gallery).to_be_visible()  # the shared 30 s default (conftest), not 10 s
     settle(page)
     assert gallery.inner_text().startswith(f"{expected} test images are")
     assert "true=4" in page.url and "pred=9" in page.url
