@@ -157,7 +157,7 @@ def test_a_class_two_students_and_the_teacher(browser, class_server):
         teacher.open("Board")
         teacher.tab.get_by_text("Show test accuracy to the class").click()
         settle(teacher.tab)
-        expect(teacher.board().locator("thead th", has_text="Test accuracy")).to_have_count(1, timeout=10_000)
+        expect(teacher.board().locator("thead th", has_text="Test accuracy")).to_have_count(1)
         expect(ada.board().locator("thead th", has_text="Test accuracy")).to_have_count(1, timeout=30_000)
         rows = teacher.rows(2)
         bobs_row = next(index for index, row in enumerate(rows) if row[0] == "Bob")

@@ -116,7 +116,7 @@ def test_train_it_and_browse_its_mistakes(page, own_app, photo_zip, monkeypatch)
     page.mouse.move(5, 5)
     gallery = page.get_by_text(re.compile(f"test images are {CLASSES[true_class]} predicted as "
                                           f"{CLASSES[predicted_class]}"))
-    expect(gallery).to_be_visible(timeout=10_000)
+    expect(gallery).to_be_visible()
     settle(page)
     assert gallery.inner_text().startswith(f"{expected} test images are")
     assert f"true={true_class}" in page.url and f"pred={predicted_class}" in page.url

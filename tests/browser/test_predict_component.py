@@ -125,7 +125,7 @@ def test_filters_and_the_epoch_slider(page, app_server, stored):
     wrong_at_first = evaluation.filter_indices(data.y_test, first, true_class=5, result="wrong")
     expect(page.locator(".matches")).to_contain_text(f"{len(wrong_at_first)} of 200 test images match")
     page.get_by_role("button", name="▶ Play").click()  # plays epochs 1, 2, 3 and stops at the last one
-    expect(page.get_by_role("button", name="▶ Play")).to_be_visible(timeout=10_000)
+    expect(page.get_by_role("button", name="▶ Play")).to_be_visible()
     expect_shown(page, index, probabilities, 3, data)
     page.get_by_label("all", exact=True).check()
     page.get_by_label("True class", exact=True).select_option(label="any")
