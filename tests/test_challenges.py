@@ -72,3 +72,15 @@ def test_cli_sets_challenges_and_writes_the_gradebook(mnist_files, models_dir, c
     assert cli.main(["reveal"]) == 0 and cli.main(["results", "--csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out.split("\n", 1)[1])))
     assert all(row["test_accuracy"] for row in rows if row["student"] == "Ada")
+
+
+def test_the_board_shows_the_active_challenge_and_its_ranking(mnist_files, models_dir, monkeypatch):
+    from tests.page_runs import run_page, texts
+
+    monkeypatch.setenv("MNISTLIB_SUBSET", "small")
+    store.save(mnist_files[0], mnist_files[1], mnist_files[2], owners=[ADA])
+    challenges.set_challenge(store.TEACHER, title="Any <b>net</b>", dataset="mnist", min_validation_accuracy=0.1)
+    app = run_page("app_pages/board.py", session={"actor": ADA, "board_dataset": "mnist"})
+    assert "Any \\<b\\>net\\</b\\>" in texts(app, ("info",))
+    ranking = next(frame.value for frame in app.dataframe if "Place" in frame.value.columns)
+    assert list(ranking["Student"]) == ["Ada"]
