@@ -30,3 +30,16 @@ def ranking_section(dataset: str, revealed: bool) -> None:
     st.dataframe(columns, hide_index=True, key="challenge_ranking")
     if revealed:
         st.caption(judging.why_orders_differ(ranked, shown))
+
+
+def plan_check(dataset: str, spec, epochs: int, data) -> None:
+    """On Train, before training: the active challenge and whether these settings are within its limits."""
+    challenge = banner(dataset)
+    if challenge is None or spec is None:
+        return
+    reasons = judging.check_plan(challenge, spec, epochs, len(data.x_train), len(data.class_names))
+    if reasons:
+        st.warning(names.markdown_escape(f"These settings break the challenge's limits: {'; '.join(reasons)}."))
+    else:
+        st.success("These settings are within the challenge's limits"
+                   + (" (its time limit is checked after training)." if challenge.max_seconds else "."))

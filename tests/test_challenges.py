@@ -84,3 +84,13 @@ def test_the_board_shows_the_active_challenge_and_its_ranking(mnist_files, model
     assert "Any \\<b\\>net\\</b\\>" in texts(app, ("info",))
     ranking = next(frame.value for frame in app.dataframe if "Place" in frame.value.columns)
     assert list(ranking["Student"]) == ["Ada"]
+
+
+def test_train_says_before_training_whether_the_settings_are_within_the_limits(models_dir, monkeypatch):
+    from tests.page_runs import run_page, texts
+
+    monkeypatch.setenv("MNISTLIB_SUBSET", "small")
+    challenges.set_challenge(store.TEACHER, title="Tiny", dataset="mnist", min_validation_accuracy=0.5,
+                             max_parameters=1000)
+    app = run_page("app_pages/train.py", session={"actor": ADA})
+    assert "101,770 parameters, over the limit of 1,000" in texts(app, ("warning",))
