@@ -94,3 +94,11 @@ def test_train_says_before_training_whether_the_settings_are_within_the_limits(m
                              max_parameters=1000)
     app = run_page("app_pages/train.py", session={"actor": ADA})
     assert "101,770 parameters, over the limit of 1,000" in texts(app, ("warning",))
+
+
+def test_home_shows_the_active_challenge(models_dir, monkeypatch):
+    from tests.page_runs import run_page, texts
+
+    monkeypatch.setenv("MNISTLIB_SUBSET", "small")
+    challenges.set_challenge(store.TEACHER, title="Beat 90%", dataset="mnist", min_validation_accuracy=0.9)
+    assert "Challenge\\: Beat 90%" in texts(run_page("app_pages/home.py"), ("info",))
