@@ -8,6 +8,7 @@ appear while the page is open.
 import pyarrow
 import streamlit as st
 
+from dashboard import challenges as challenge_ui
 from dashboard import identity, layout
 from dashboard import models as models_ui
 from mnistlib import board, datasets, names, store, students
@@ -63,6 +64,8 @@ dataset = dataset_column.selectbox("Dataset", choices, key="board_dataset",
                                    format_func=lambda name: "All datasets" if name == ALL else datasets.info(name).title)
 scope = scope_column.radio("Show", list(layout.SCOPES), key="board_scope", format_func=layout.SCOPES.get, horizontal=True,
                            help="Your own models, every model of the class, or the ones the teacher trained.")
+if dataset != ALL:
+    challenge_ui.ranking_section(dataset, revealed)
 entries = layout.list_models(None if dataset == ALL else dataset, scope)
 if not entries:
     if scope == "mine" and actor is None:

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from dashboard import challenges as challenge_ui
 from dashboard import jobs, layout
 from mnistlib import datasets, names
 from mnistlib.models import ModelSpec
@@ -24,6 +25,8 @@ else:  # the class's own dataset
     added = f"added by {info.added_by} on the Your data page" if info.added_by else "added with the command line"
     st.caption(names.markdown_escape(f"{info.title}: {info.subject}, made 28×28 and grey, in "
                                      f"{len(info.class_names)} classes — {', '.join(info.class_names)}; {added}."))
+
+challenge_ui.banner(name)
 
 st.subheader("The flow")
 for page in layout.PAGES[1:]:

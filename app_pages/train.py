@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from dashboard import challenges as challenge_ui
 from dashboard import identity, layout
 from dashboard.train import lesson_link as train_lesson_link
 from dashboard.train import live as train_live
@@ -17,6 +18,7 @@ num_classes = len(data.class_names)
 
 spec, epochs = train_settings.settings(data)
 train_lesson_link.lesson_link(name, spec, epochs)
+challenge_ui.plan_check(name, spec, epochs, data)
 if spec is not None:
     train_summary.model_summary(spec, epochs, data)
 

@@ -223,8 +223,15 @@ def command_export(arguments) -> int:
     return 0
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Bad arguments end with one line on stderr (and exit status 2), not the usage text as well."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m mnistlib", description="MNIST Lab's model library.")
+    parser = OneLineParser(prog="python -m mnistlib", description="MNIST Lab's model library.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     fetch = commands.add_parser("fetch", help="download and verify the datasets")
@@ -294,6 +301,10 @@ def build_parser() -> argparse.ArgumentParser:
     make_subset = commands.add_parser("make-subset", help="rebuild the committed small subset")
     make_subset.add_argument("--dataset", choices=list(datasets.REGISTRY))
     make_subset.set_defaults(run=command_make_subset)
+
+    from mnistlib import cli_class
+
+    cli_class.add_commands(commands)
     return parser
 
 
