@@ -50,6 +50,8 @@ else:
 if actor is not None and actor.teacher:
     with st.expander("Teacher", expanded=True, icon="🧑‍🏫"):
         models_ui.teacher_panel()
+    with st.expander("Challenges and results", expanded=True, icon="🎯"):
+        challenge_ui.teacher_panel(actor, revealed)
 
 
 # ## Which models: a dataset (or all) and whose
@@ -66,6 +68,7 @@ scope = scope_column.radio("Show", list(layout.SCOPES), key="board_scope", forma
                            help="Your own models, every model of the class, or the ones the teacher trained.")
 if dataset != ALL:
     challenge_ui.ranking_section(dataset, revealed)
+    challenge_ui.verdicts_section(dataset)
 entries = layout.list_models(None if dataset == ALL else dataset, scope)
 if not entries:
     if scope == "mine" and actor is None:
