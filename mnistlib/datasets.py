@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnistlib import atomic_file, config, sources, user_datasets
+from mnistlib import atomic_file, config, dataset_registry, sources
 from mnistlib.dataset_checks import PARTS
 
 FULL_SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,), "x_test": (10000, 28, 28), "y_test": (10000,)}
@@ -101,14 +101,14 @@ class Dataset:
 
 def available() -> list[str]:
     """Names of the known datasets: MNIST, Fashion-MNIST, then the user's own (readable ones, sorted)."""
-    return list(REGISTRY) + user_datasets.readable_names()
+    return list(REGISTRY) + dataset_registry.own().readable_names()
 
 
 def info(name: str) -> DatasetInfo:
     """The registry entry for name; ValueError listing the known names otherwise (DataCorruptError: unreadable)."""
     if name in REGISTRY:
         return REGISTRY[name]
-    entry = user_datasets.entry(name)
+    entry = dataset_registry.own().entry(name)
     if entry is not None:
         return entry
     raise ValueError(f"Unknown dataset {name!r}: choose one of {', '.join(available())}.")
@@ -135,7 +135,7 @@ def dataset_dir(name: str) -> Path:
     """Folder of one dataset's verified .npy files."""
     if name in REGISTRY:
         return config.data_dir() / name
-    return user_datasets.custom_dir() / info(name).name
+    return dataset_registry.own().custom_dir() / info(name).name
 
 
 def _verify(name: str, part: str, array: np.ndarray, expected: dict, where: str) -> np.ndarray:
@@ -189,7 +189,7 @@ def load(name: str, subset: str | None = None) -> Dataset:
     subset = subset or config.subset()
     if subset not in config.SUBSETS:
         raise ValueError(f"Unknown subset {subset!r}: choose one of {', '.join(config.SUBSETS)}.")
-    sent = user_datasets.sent(name, subset)
+    sent = dataset_registry.own().sent(name, subset)
     if sent is not None:  # sent with a task to this process (a Dask worker): not on its disk
         return sent
     arrays = _load_full(name) if subset == "full" or entry.custom else _load_small(name)
@@ -245,35 +245,35 @@ def fetch(name: str, progress=None) -> Path:
     raise DataMissingError(f"Could not fetch {entry.title} from any source: " + "; ".join(failures))
 
 
-## The user's own datasets (user_datasets.py), part of the registry's API
+## The user's own datasets (user_datasets.py, found through dataset_registry.py), part of the registry's API
 
 
 def custom_names() -> list[str]:
     """Names of the stored user datasets, sorted, readable or not (a damaged one can still be removed)."""
-    return user_datasets.custom_names()
+    return dataset_registry.own().custom_names()
 
 
 def check_new_name(name) -> str:
     """name if a new user dataset may take it; ValueError with one sentence saying why not otherwise."""
-    return user_datasets.check_new_name(name)
+    return dataset_registry.own().check_new_name(name)
 
 
 def add(name: str, arrays: dict, class_names, title: str | None = None, source: str = "", notes=(),
         added_by=None) -> DatasetInfo:
     """Store a user dataset and return its entry (see user_datasets.add); ValueError for bad input."""
-    return user_datasets.add(name, arrays, class_names, title=title, source=source, notes=notes, added_by=added_by)
+    return dataset_registry.own().add(name, arrays, class_names, title=title, source=source, notes=notes, added_by=added_by)
 
 
 def remove(name: str) -> None:
     """Delete a user dataset (its models stay in the store); ValueError for a built-in or unknown name."""
-    user_datasets.remove(name)
+    dataset_registry.own().remove(name)
 
 
 def to_arrays(name: str, subset: str | None = None) -> dict:
     """A dataset as plain values to send with a task: x_train, y_train, x_test, y_test, class_names, title, checksum."""
-    return user_datasets.to_arrays(name, subset)
+    return dataset_registry.own().to_arrays(name, subset)
 
 
 def from_arrays(name: str, subset: str, arrays: dict) -> Dataset:
     """The Dataset to_arrays sent (checksum verified), known to info() and load() in this process from now on."""
-    return user_datasets.from_arrays(name, subset, arrays)
+    return dataset_registry.own().from_arrays(name, subset, arrays)

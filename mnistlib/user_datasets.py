@@ -2,7 +2,8 @@
 verified like MNIST's, removed by whoever added them (while no model uses them) or by the teacher, and sent with a
 task to machines that cannot read this disk (to_arrays on the server, from_arrays on a Dask worker).
 
-datasets.py is the registry everyone imports; it asks this module about every name that is not built in.
+datasets.py is the registry everyone imports; it asks this module (registered in dataset_registry.py when mnistlib
+is imported) about every name that is not built in.
 """
 
 import hashlib
@@ -10,13 +11,14 @@ import json
 import os
 import secrets
 import shutil
+import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from mnistlib import config, dataset_checks, datasets, names, store
+from mnistlib import config, dataset_checks, dataset_registry, datasets, names, store
 from mnistlib.dataset_checks import NAME_PATTERN, PARTS
 
 META_FILE = "dataset.json"
@@ -231,3 +233,5 @@ def sent(name: str, subset: str):
     return datasets.Dataset(name=data.name, title=data.title, class_names=data.class_names, subset=subset,
                             **{part: getattr(data, part) for part in PARTS})
 
+
+dataset_registry.register(sys.modules[__name__])

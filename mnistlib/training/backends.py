@@ -1,23 +1,15 @@
 """Where trainings run: this machine's process pool (the default) or a Dask cluster (MNISTLIB_SCHEDULER).
 
-A backend has `submit(job_id, request_dict) -> concurrent.futures.Future` (result: an events.Outcome),
-`stop(job_id)`, `events` (a thread-safe queue.Queue of event messages, see events.py), `crashed(error)`
-(did the process or machine running the task die?), `crashed_message`, `description` and `shutdown()`.
+The interface both implement is in backend_interface.py; this module only picks one (and imports it, so neither
+backend imports this module back).
 """
 
-import os
+from mnistlib.training.backend_interface import Backend, ClusterUnavailable, scheduler_address
+
+__all__ = ["Backend", "ClusterUnavailable", "from_environment", "scheduler_address"]
 
 
-class ClusterUnavailable(RuntimeError):
-    """MNISTLIB_SCHEDULER names a cluster that cannot be reached (nothing is trained elsewhere instead)."""
-
-
-def scheduler_address() -> str | None:
-    """The Dask scheduler to train on ($MNISTLIB_SCHEDULER, e.g. tcp://10.0.0.5:8786), or None for this machine."""
-    return (os.environ.get("MNISTLIB_SCHEDULER") or "").strip() or None
-
-
-def from_environment():
+def from_environment() -> Backend:
     """The backend the environment asks for: a Dask cluster when MNISTLIB_SCHEDULER is set, else local processes.
     ClusterUnavailable when the scheduler cannot be reached — never a silent fallback to this machine."""
     address = scheduler_address()

@@ -26,7 +26,7 @@ from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 import distributed
 from distributed.comm.core import CommClosedError
 
-from mnistlib.training import backends, events
+from mnistlib.training import backend_interface, events
 from mnistlib.training.dask_task import (
     TOPIC,
     forget_markers,
@@ -100,7 +100,7 @@ class DaskCluster:
         except (OSError, TimeoutError, ValueError) as error:
             problem = str(error) or error.__class__.__name__
         if problem is not None:  # raised here, not in the except: the half-made client is freed now, not at exit
-            raise backends.ClusterUnavailable(
+            raise backend_interface.ClusterUnavailable(
                 f"The Dask scheduler at {self.address} cannot be reached ({problem[:1].lower()}{problem[1:]}), so "
                 "nothing was trained. Start it with `dask scheduler` on that machine, or unset MNISTLIB_SCHEDULER to "
                 "train on this machine.")
@@ -147,7 +147,8 @@ class DaskCluster:
             with self._lock:
                 if self._submissions.get(job_id) is submission:
                     del self._submissions[job_id]
-            known = isinstance(error, ConnectionError | backends.ClusterUnavailable)  # already a full sentence
+            # a ConnectionError or ClusterUnavailable is already a full sentence
+            known = isinstance(error, ConnectionError | backend_interface.ClusterUnavailable)
             submission.outer.set_result(events.failed(str(error) if known else (
                 f"The training could not be sent to {self.address} ({error}), so nothing was trained. Try again; if "
                 "it keeps failing, tell your teacher.")))
