@@ -6,7 +6,7 @@
     challenges.active("mnist")          # the one active challenge of a dataset, or None
     challenges.end(store.TEACHER, challenge.id); challenges.all_challenges()   # ended ones stay readable
 
-Kept in the store's SQLite database (index.sqlite) in a table of its own (schema() below), so they survive
+Kept in the store's SQLite database (index.sqlite) in a table of its own (store/class_tables.py), so they survive
 restarts. Only the teacher sets or ends one; the check is here, not in the page.
 """
 
@@ -20,20 +20,8 @@ from mnistlib.store.folders import now
 from mnistlib.store.ownership import Actor, PermissionDenied
 
 MAX_TITLE_LENGTH = 80
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS challenges (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL, dataset TEXT NOT NULL,
-    min_validation_accuracy REAL NOT NULL, max_parameters INTEGER, max_epochs INTEGER, max_train_images INTEGER,
-    max_seconds REAL, closes TEXT, created TEXT NOT NULL, ended TEXT);
-CREATE INDEX IF NOT EXISTS challenges_by_dataset ON challenges (dataset, ended);
-"""
 COLUMNS = ("id", "title", "dataset", "min_validation_accuracy", "max_parameters", "max_epochs", "max_train_images",
            "max_seconds", "closes", "created", "ended")
-
-
-def schema(connection) -> None:
-    """Create the challenges table in the store's database if it is not there (idempotent)."""
-    connection.executescript(SCHEMA)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,7 +135,6 @@ def _require_teacher(actor: Actor, what: str) -> None:
 
 
 def _rows(connection, where: str = "", values=()) -> list[Challenge]:
-    schema(connection)
     query = f"SELECT {', '.join(COLUMNS)} FROM challenges {where} ORDER BY id DESC"
     return [Challenge(*row) for row in connection.execute(query, values).fetchall()]
 
@@ -158,7 +145,6 @@ def set_challenge(actor: Actor, **fields) -> Challenge:
     values = validated(**fields)
 
     def work(connection):
-        schema(connection)
         with index.transaction(connection):
             running = connection.execute("SELECT title FROM challenges WHERE dataset = ? AND ended IS NULL",
                                          (values["dataset"],)).fetchone()
@@ -178,7 +164,6 @@ def end(actor: Actor, challenge_id: int) -> Challenge:
     _require_teacher(actor, "end a challenge")
 
     def work(connection):
-        schema(connection)
         with index.transaction(connection):
             changed = connection.execute("UPDATE challenges SET ended = ? WHERE id = ? AND ended IS NULL",
                                          (now(), challenge_id)).rowcount

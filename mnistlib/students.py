@@ -1,25 +1,24 @@
 """The class: students who gave their name, each bound to a secret their browser keeps, and the teacher.
 
 A name is claimed once; the browser that claimed it gets a random token (kept in a cookie), and only the
-token's SHA-256 is stored, in the store folder's students.json. Another browser typing the same name is
+token's SHA-256 is stored, in the store's database (store/class_tables.py; a students.json from before is
+imported once). Another browser typing the same name is
 refused, so a name typed in a form never grants anyone's rights. The teacher signs in with the password in
 MNISTLIB_TEACHER_PASSWORD, compared in constant time and never shown or stored.
 """
 
-import contextlib
-import fcntl
 import hashlib
 import hmac
 import json
 import os
 import secrets
+import sqlite3
 import time
 
-from mnistlib import config, names
-from mnistlib.store import folders
+from mnistlib import names
+from mnistlib.store import folders, index
 from mnistlib.store.ownership import TEACHER, TEACHER_KEY, Actor
 
-STUDENTS_FILE = "students.json"
 MAX_NAME_LENGTH = 40
 RESERVED = {TEACHER_KEY, "cli", "admin", "anonymous", "everyone", "class"}
 SCHOOL_ACCOUNT_PREFIX = "school:"  # keys of students signed in with the school's OpenID login (see school_account)
@@ -34,37 +33,18 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _path():
-    return config.models_dir() / STUDENTS_FILE
+def _edit(work):
+    """work(connection) in one immediate transaction of the store's database: two servers never lose a change."""
+
+    def in_transaction(connection):
+        with index.transaction(connection):
+            return work(connection)
+
+    return index.run(in_transaction)
 
 
-@contextlib.contextmanager
-def _editing():
-    """The class file, read and written under an flock so two servers or threads never lose a change."""
-    path = _path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            values = _read()
-            yield values
-            folders.write_json(path, values)
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _read() -> dict:
-    try:
-        values = json.loads(_path().read_text())
-    except FileNotFoundError:
-        return {"students": {}, "teacher_sessions": {}, "settings": {}}
-    except (OSError, ValueError) as error:
-        raise RuntimeError(f"{_path()} is damaged ({error}); restore it from a backup or delete it (students "
-                           "then give their names again).") from error
-    values.setdefault("students", {})
-    values.setdefault("teacher_sessions", {})
-    values.setdefault("settings", {})
-    return values
+def _query(sql: str, values=()) -> list[tuple]:
+    return index.run(lambda connection: connection.execute(sql, values).fetchall())
 
 
 def register(name: str) -> tuple[Actor, str]:
@@ -75,12 +55,17 @@ def register(name: str) -> tuple[Actor, str]:
     if key in RESERVED or key.startswith(SCHOOL_ACCOUNT_PREFIX):
         raise ValueError(f"“{display}” is reserved in MNIST Lab; choose another name.")
     token = secrets.token_urlsafe(32)
-    with _editing() as values:
-        if key in values["students"]:
+
+    def claim(connection):
+        try:
+            connection.execute("INSERT INTO students VALUES (?, ?, ?, ?)",
+                               (key, display, _digest(token), folders.now()))
+        except sqlite3.IntegrityError:
             raise NameTaken(f"Someone in this class already uses the name “{display}”. If that is you on another "
                             "computer, ask your teacher to free the name (Class board → Students), or choose "
-                            "another name.")
-        values["students"][key] = {"display": display, "token_sha256": _digest(token), "created": folders.now()}
+                            "another name.") from None
+
+    _edit(claim)
     return Actor(key, display), token
 
 
@@ -95,18 +80,15 @@ def from_token(token) -> Actor | None:
     """The student whose browser holds this token, or None (unknown, freed, or not a token at all)."""
     if not isinstance(token, str) or not 20 <= len(token) <= 100:
         return None
-    digest = _digest(token)
-    for key, student in _read()["students"].items():
-        if hmac.compare_digest(student["token_sha256"], digest):
-            return Actor(key, student["display"])
-    return None
+    # Looked up by the token's SHA-256: timing can tell nothing about a token whose digest nobody can choose.
+    found = _query("SELECT key, display FROM students WHERE token_sha256 = ?", (_digest(token),))
+    return Actor(*found[0]) if found else None
 
 
 def roster() -> list[dict]:
     """The students who gave their names: [{key, display, created}], in the order they joined."""
-    students = _read()["students"]
-    return sorted(({"key": key, "display": value["display"], "created": value["created"]}
-                   for key, value in students.items()), key=lambda student: student["created"])
+    return [{"key": key, "display": display, "created": created}
+            for key, display, created in _query("SELECT key, display, created FROM students ORDER BY created, key")]
 
 
 def free_name(key: str, actor: Actor) -> None:
@@ -116,8 +98,7 @@ def free_name(key: str, actor: Actor) -> None:
         from mnistlib.store.ownership import PermissionDenied
 
         raise PermissionDenied("Only the teacher can free a student's name. Nothing was changed.")
-    with _editing() as values:
-        values["students"].pop(key, None)
+    _edit(lambda connection: connection.execute("DELETE FROM students WHERE key = ?", (key,)))
 
 
 # ## The teacher
@@ -136,11 +117,13 @@ def teacher_sign_in(password) -> str | None:
     if not hmac.compare_digest(_digest(password), _digest(expected)):
         return None
     token = secrets.token_urlsafe(32)
-    with _editing() as values:
-        now = time.time()
-        sessions = {digest: expiry for digest, expiry in values["teacher_sessions"].items() if expiry > now}
-        sessions[_digest(token)] = now + TEACHER_SESSION_SECONDS
-        values["teacher_sessions"] = sessions
+    now = time.time()
+
+    def start(connection):
+        connection.execute("DELETE FROM teacher_sessions WHERE expiry <= ?", (now,))
+        connection.execute("INSERT INTO teacher_sessions VALUES (?, ?)", (_digest(token), now + TEACHER_SESSION_SECONDS))
+
+    _edit(start)
     return token
 
 
@@ -148,14 +131,14 @@ def teacher_from_token(token) -> Actor | None:
     """The teacher, if token is a live teacher session (and a password is still configured)."""
     if not teacher_password_set() or not isinstance(token, str) or not 20 <= len(token) <= 100:
         return None
-    expiry = _read()["teacher_sessions"].get(_digest(token))
-    return TEACHER if expiry and expiry > time.time() else None
+    found = _query("SELECT expiry FROM teacher_sessions WHERE digest = ?", (_digest(token),))
+    return TEACHER if found and found[0][0] > time.time() else None
 
 
 def teacher_sign_out(token) -> None:
     if isinstance(token, str):
-        with _editing() as values:
-            values["teacher_sessions"].pop(_digest(token), None)
+        _edit(lambda connection: connection.execute("DELETE FROM teacher_sessions WHERE digest = ?",
+                                                    (_digest(token),)))
 
 
 # ## The class's settings (only the teacher changes them)
@@ -163,7 +146,8 @@ def teacher_sign_out(token) -> None:
 
 def test_revealed() -> bool:
     """Whether the teacher has revealed test accuracy on the class board (hidden until then)."""
-    return bool(_read()["settings"].get("reveal_test", False))
+    found = _query("SELECT value FROM settings WHERE key = 'reveal_test'")
+    return bool(json.loads(found[0][0])) if found else False
 
 
 def reveal_test(actor: Actor, revealed: bool) -> None:
@@ -171,5 +155,6 @@ def reveal_test(actor: Actor, revealed: bool) -> None:
         from mnistlib.store.ownership import PermissionDenied
 
         raise PermissionDenied("Only the teacher can reveal or hide test accuracy. Nothing was changed.")
-    with _editing() as values:
-        values["settings"]["reveal_test"] = bool(revealed)
+    _edit(lambda connection: connection.execute(
+        "INSERT INTO settings VALUES ('reveal_test', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (json.dumps(bool(revealed)),)))

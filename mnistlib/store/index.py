@@ -15,7 +15,7 @@ import threading
 import time
 from pathlib import Path
 
-from mnistlib.store import folders
+from mnistlib.store import class_tables, folders
 
 INDEX_FILE = "index.sqlite"
 SCHEMA_VERSION = 3  # raise when the tables change: an older index is then rebuilt from the folders
@@ -70,6 +70,7 @@ def _open(path: Path) -> sqlite3.Connection:
                                              for table in ("meta", "models", "owners", "broken", "jobs")))
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         connection.executescript(SCHEMA)
+        class_tables.create(connection)
     except BaseException:
         connection.close()
         raise
@@ -92,14 +93,18 @@ def _reopen(path: Path) -> sqlite3.Connection:
     process may have rebuilt it meanwhile) and a new one is started, filled from the folders by refresh()."""
     with _rebuild_lock():
         try:
-            return _open(path)
+            connection = _open(path)
         except sqlite3.DatabaseError:
             stamp = time.strftime("%Y%m%d-%H%M%S")
             for suffix in ("", "-wal", "-shm"):
                 damaged_file = Path(f"{path}{suffix}")
                 if damaged_file.exists():
                     os.replace(damaged_file, f"{path}.damaged-{stamp}{suffix}")
-            return _open(path)
+            connection = _open(path)
+            # The model rows are rebuilt from the folders; the class's own tables have no other copy.
+            class_tables.salvage(connection, Path(f"{path}.damaged-{stamp}"))
+        class_tables.migrate_students_json(connection, path.parent)  # once, under the lock: one process does it
+        return connection
 
 
 def connect(damaged: bool = False) -> sqlite3.Connection:
