@@ -23,6 +23,8 @@ TEST_NOTE = (
 
 layout.setup_page("Class board", "🏆")
 st.title("Class board")
+if students.class_name():
+    st.caption(names.markdown_escape(f"Class: {students.class_name()}"))
 actor = identity.current_actor()
 # Read before the list: a model saved meanwhile changes the counter, and the watcher below redraws the board.
 seen = (store.generation(), students.test_revealed())

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mnistlib import challenges, datasets, gradebook, judging, names
+from mnistlib import challenges, datasets, gradebook, judging, names, students
 
 
 def banner(dataset: str):
@@ -77,11 +77,27 @@ def _end(actor, challenge_id: int) -> None:
                                                                               "It stays readable below."))
 
 
+def _name_class(actor) -> None:
+    try:
+        named = students.set_class_name(actor, st.session_state.get("class_name_input", ""))
+    except (ValueError, challenges.PermissionDenied) as refusal:
+        st.session_state["challenge_message"] = ("error", names.markdown_escape(str(refusal)))
+        return
+    st.session_state["challenge_message"] = ("success", names.markdown_escape(
+        f"The class is now called {named}." if named else "The class has no name now."))
+
+
 def teacher_panel(actor, revealed: bool) -> None:
-    """Set a challenge (one active per dataset), end one, read the ended ones, and download the class's results."""
+    """Name the class, set a challenge (one active per dataset), end one, read the ended ones, and download the
+    class's results."""
     message = st.session_state.pop("challenge_message", None)
     if message:
         getattr(st, message[0])(message[1])
+    st.session_state.setdefault("class_name_input", students.class_name())
+    name_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
+    name_column.text_input("Class name (shown on Home, under Join this class, and here)", key="class_name_input",
+                           max_chars=students.MAX_CLASS_NAME_LENGTH, placeholder="Year 10 — Computing")
+    button_column.button("Save the name", key="class_name_save", on_click=_name_class, args=(actor,))
     with st.form("challenge_form", clear_on_submit=False, border=True):
         st.markdown("**Set a challenge**: a target validation accuracy on one dataset, within limits you choose "
                     "(leave a limit empty for none).")

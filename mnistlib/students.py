@@ -158,3 +158,25 @@ def reveal_test(actor: Actor, revealed: bool) -> None:
     _edit(lambda connection: connection.execute(
         "INSERT INTO settings VALUES ('reveal_test', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         (json.dumps(bool(revealed)),)))
+
+
+MAX_CLASS_NAME_LENGTH = 60
+
+
+def class_name() -> str:
+    """The name the teacher gave the class ("" until then), shown on Home and the board."""
+    found = _query("SELECT value FROM settings WHERE key = 'class_name'")
+    return json.loads(found[0][0]) if found else ""
+
+
+def set_class_name(actor: Actor, name: str) -> str:
+    """The teacher names the class (an empty name removes it); ValueError for an unusable name."""
+    if not actor.teacher:
+        from mnistlib.store.ownership import PermissionDenied
+
+        raise PermissionDenied("Only the teacher can name the class. Nothing was changed.")
+    cleaned = names.clean(name, MAX_CLASS_NAME_LENGTH, "The class's name") if (name or "").strip() else ""
+    _edit(lambda connection: connection.execute(
+        "INSERT INTO settings VALUES ('class_name', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (json.dumps(cleaned),)))
+    return cleaned

@@ -74,3 +74,28 @@ def test_a_student_sees_no_challenge_controls(models_dir):
     assert not [button for button in app.button if button.label == "Set the challenge"]
     with pytest.raises(store.PermissionDenied):  # and crafting the call is refused by the library
         challenges.set_challenge(store.Actor("bob", "Bob"), title="Mine", dataset="mnist", min_validation_accuracy=0.5)
+
+
+def test_home_shows_how_to_join_with_a_qr_code_and_the_teachers_class_name(models_dir):
+    from mnistlib import join, students
+
+    students.set_class_name(store.TEACHER, "Year 10 <b>")
+    app = run_page("app_pages/home.py")
+    addresses = join.addresses("", 8501)
+    assert "Join this class" in [header.value for header in app.subheader]
+    assert "Class: Year 10 <b>" in texts(app).replace("\\", "")
+    assert [block.value for block in app.code] == addresses  # every address of this machine, as text
+    assert app.get("image") and addresses  # the QR code of the first
+    with pytest.raises(store.PermissionDenied):
+        students.set_class_name(store.Actor("bob", "Bob"), "Mine")
+
+
+def test_the_join_addresses_and_their_qr_code():
+    from mnistlib import join
+
+    assert join.addresses("127.0.0.1", 8501) == [] and join.addresses("localhost", 80) == []
+    assert join.addresses("10.1.2.3", 8502, https=True) == ["https://10.1.2.3:8502"]
+    assert all(address.endswith(":8501") for address in join.addresses("0.0.0.0", 8501))
+    with pytest.raises(ValueError):
+        join.addresses("", 0)
+    assert join.qr_png("http://10.1.2.3:8501").startswith(b"\x89PNG")
