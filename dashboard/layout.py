@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from dashboard import identity, jobs
+from dashboard import identity, jobs, privacy
 from mnistlib import concepts, config, datasets, names, store, user_datasets
 
 DEFAULT_DATASET = "mnist"
@@ -80,6 +80,7 @@ def sidebar() -> None:
         if config.subset() == "small":
             st.caption("Practice mode: MNIST and Fashion-MNIST are cut to 1,000 training and 200 test images, so "
                        "training takes seconds.")
+        privacy.what_is_stored()
 
 
 # ## Choices kept in the URL, so a shared link opens the same view

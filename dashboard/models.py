@@ -11,7 +11,7 @@ as PermissionDenied, is shown as its sentence, and nothing changes.
 import streamlit as st
 
 from dashboard import identity
-from mnistlib import names, store, students
+from mnistlib import names, store, student_data, students
 
 FLASH_KEY = "models_flash"
 CLEAR_PHRASE = "delete every model"
@@ -181,6 +181,34 @@ def teacher_panel() -> None:
                      help="Free a name when a student changed computer or browser: the next browser to type it "
                           "gets it, with the models in its list.")
         st.button("Free this name", key="teacher_free_button", on_click=_free_name)
+        student_data_controls(st.session_state.get("teacher_free_name"), displays)
+
+
+def _delete_student() -> None:
+    key = st.session_state.get("teacher_free_name")
+    if not st.session_state.get("teacher_delete_confirm"):
+        say("warning", "Tick the box first: deleting a student cannot be undone. Nothing was deleted.")
+        return
+    done, said = _act(lambda actor: student_data.delete(actor, key))
+    if done:
+        say("success", names.markdown_escape(said))
+
+
+def student_data_controls(key, displays: dict) -> None:
+    """The selected student's data: download it as a zip (built only when clicked), or delete them with everything
+    only they own (a ticked box first). Both are checked again in the library: the teacher only."""
+    if key is None:
+        return
+    actor = identity.current_actor()
+    st.download_button("Download their data (.zip)", data=lambda: student_data.export_zip(actor, key),
+                       file_name=f"mnist-lab-student-{names.key(displays[key]).replace(' ', '-')}.zip",
+                       mime="application/zip", on_click="ignore", key="teacher_export_student", icon="⬇️",
+                       help="Their name, when they joined, and each of their models' card and .keras file.")
+    st.checkbox(names.markdown_escape(f"Yes, delete {displays[key]} and everything only they own"),
+                key="teacher_delete_confirm")
+    st.button("Delete this student", key="teacher_delete_student", on_click=_delete_student,
+              help="Their name, the models nobody else has in their list, and the datasets they added. Shared "
+                   "models stay with the other students.")
 
 
 # ## Take a model home: its .keras file, and a project that trains it again with plain Keras

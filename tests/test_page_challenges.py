@@ -99,3 +99,36 @@ def test_the_join_addresses_and_their_qr_code():
     with pytest.raises(ValueError):
         join.addresses("", 0)
     assert join.qr_png("http://10.1.2.3:8501").startswith(b"\x89PNG")
+
+
+def test_the_teacher_downloads_and_deletes_one_students_data(models_dir, dense_files):
+    import io
+    import json
+    import zipfile
+
+    from mnistlib import student_data, students
+
+    ada, _ = students.register("Ada")
+    bob, _ = students.register("Bob")
+    only_adas = save_copy(dense_files, [ada], "ada's own")
+    shared = save_copy(dense_files, [ada, bob], "shared")
+    archive = zipfile.ZipFile(io.BytesIO(student_data.export_zip(store.TEACHER, "ada")))
+    listed = json.loads(archive.read("student.json"))
+    assert listed["name"] == "Ada" and {model["id"] for model in listed["models"]} == {only_adas.id, shared.id}
+    assert f"models/{only_adas.id}/model.keras" in archive.namelist()
+    with pytest.raises(store.PermissionDenied):
+        student_data.export_zip(bob, "ada")
+    with pytest.raises(store.PermissionDenied):
+        student_data.delete(bob, "ada")
+    app = run_board(store.TEACHER)
+    app.selectbox(key="teacher_free_name").set_value("ada").run()
+    app.button(key="teacher_delete_student").click().run()  # not confirmed: nothing happens
+    assert [student["key"] for student in students.roster()] == ["ada", "bob"]
+    app.checkbox(key="teacher_delete_confirm").check().run()
+    app.button(key="teacher_delete_student").click().run()
+    assert not app.exception, app.exception
+    assert [student["key"] for student in students.roster()] == ["bob"]
+    remaining = {entry.id for entry in store.entries()}
+    assert remaining == {shared.id}  # Ada's own model went; the shared one stays with Bob
+    assert [owner.key for owner in store.listing.owners(shared.id)] == ["bob"]
+    assert "Deleted Ada" in texts(app)
