@@ -24,4 +24,4 @@ def join_section() -> None:
         for address in found:
             st.code(address, language=None)
         st.caption("Or point a phone's camera at the QR code. It holds the first address.")
-    code_column.image(join.qr_png(found[0]), width=300, caption=f"QR code of {found[0]}")
+    code_column.image(join.qr_png(found[0]), width=300, caption=f"QR code of {found[0]}", alt=f"QR code of {found[0]}")
