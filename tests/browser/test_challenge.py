@@ -131,6 +131,7 @@ def test_a_challenge_judged_ranked_revealed_and_the_join_code(browser, challenge
         png = teacher.tab.request.get(image.get_attribute("src") if image.get_attribute("src").startswith("http")
                                       else url + image.get_attribute("src")).body()
         assert qr_text_matches(png, address)
+        teacher.tab.get_by_role("heading", name="Join this class").scroll_into_view_if_needed()
         teacher.screenshot("join_this_class")
     except BaseException:
         for person, name in ((ada, "ada"), (bob, "bob"), (teacher, "teacher")):
