@@ -135,8 +135,8 @@ if len(disagree):
 shown = disagree[:GALLERY_SIZE]
 if len(shown):  # one element holding all the pictures (they wrap), not a grid of columns: cheaper to draw
     st.image([plots.enlarge(data.x_test[index], 4) for index in shown], width=112,
-             caption=[as_text(f"#{index} · true {names[labels[index]]} · A {names[first_predicted[index]]} · "
-                              f"B {names[second_predicted[index]]}") for index in shown])
+             caption=[f"#{index} · true {as_text(names[labels[index]])} · A {as_text(names[first_predicted[index]])} · "
+                      f"B {as_text(names[second_predicted[index]])}" for index in shown])
 if len(disagree) > len(shown):
     st.caption(f"Showing the first {len(shown)} of {len(disagree):,}, in test-set order.")
 

@@ -223,5 +223,6 @@ def _selected_images(selected, card, data, predicted) -> None:
     st.markdown(f"**{len(selected)} image(s) selected**" + (f", the first {MAX_SELECTED} shown" if len(selected) >
                                                                  MAX_SELECTED else ""))
     st.image([plots.enlarge(data.x_test[index], 3) for index in shown], width=84,
-             caption=[as_text(f"#{index}: {names[data.y_test[index]]} → {names[predicted[index]]}") for index in shown])
+             caption=[f"#{index}: {as_text(names[data.y_test[index]])} → {as_text(names[predicted[index]])}"
+                      for index in shown])
     layout.page_link("app_pages/predict.py", f"Open test image {shown[0]} on the Predict page", {"model": card.id, "image": shown[0]})
