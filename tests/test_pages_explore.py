@@ -55,7 +55,7 @@ def test_most_confused_pairs_match_the_library_and_open_the_cell(stored_fashion_
     expected = evaluation.most_confused(data.y_test, predicted, top=8)
     assert [button.label for button in buttons] == [
         f"{names.as_text(data.class_names[t])} → {names.as_text(data.class_names[p])}: {count}"
-        for t, p, count in expected]  # T\\-shirt/top: class names are shown as text
+        for t, p, count in expected]  # T\-shirt/top: class names are shown as text
     true_class, predicted_class, count = expected[-1]
     buttons[-1].click().run()
     assert not app.exception
