@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import layout
 from mnistlib import concepts, evaluation, plots, store
+from mnistlib.names import as_text
 
 GALLERY_SIZE = 30
 
@@ -26,7 +27,7 @@ def pick_model(column, label: str, key: str, parameter: str, default: str):
     if key not in st.session_state:
         wanted = st.query_params.get(parameter)
         if wanted is not None and wanted not in by_id:
-            st.warning(f"The link's model {parameter}={wanted!r} is not stored here; showing {by_id[default].name}.")
+            st.warning(f"The link's model {parameter}={as_text(repr(wanted))} is not stored here; showing {as_text(by_id[default].name)}.")
         st.session_state[key] = wanted if wanted in by_id else default
     if st.session_state[key] not in by_id:  # deleted since it was chosen
         st.session_state[key] = default
@@ -54,10 +55,10 @@ def predictions(card):
     try:
         probabilities = layout.model_probabilities(card.id, card.created)[-1]
     except store.CorruptModelError:
-        st.error(f"{card.name}: {concepts.DAMAGED_MODEL}")
+        st.error(f"{as_text(card.name)}: {concepts.DAMAGED_MODEL}")
         st.stop()
     if probabilities.shape != (len(data.y_test), len(data.class_names)):
-        st.error(f"{card.name}: its stored predictions cover {len(probabilities):,} test images, but its test set "
+        st.error(f"{as_text(card.name)}: its stored predictions cover {len(probabilities):,} test images, but its test set "
                  f"has {len(data.y_test):,}. {concepts.DAMAGED_MODEL}")
         st.stop()
     return data, probabilities, evaluation.predicted_labels(probabilities)
@@ -134,8 +135,8 @@ if len(disagree):
 shown = disagree[:GALLERY_SIZE]
 if len(shown):  # one element holding all the pictures (they wrap), not a grid of columns: cheaper to draw
     st.image([plots.enlarge(data.x_test[index], 4) for index in shown], width=112,
-             caption=[f"#{index} · true {names[labels[index]]} · A {names[first_predicted[index]]} · "
-                      f"B {names[second_predicted[index]]}" for index in shown])
+             caption=[f"#{index} · true {as_text(names[labels[index]])} · A {as_text(names[first_predicted[index]])} · "
+                      f"B {as_text(names[second_predicted[index]])}" for index in shown])
 if len(disagree) > len(shown):
     st.caption(f"Showing the first {len(shown)} of {len(disagree):,}, in test-set order.")
 
@@ -161,7 +162,7 @@ def one_image() -> None:
                   width="stretch")
     picture, first_column, second_column = st.columns([1, 2, 2])
     picture.image(plots.enlarge(data.x_test[index], 5), width=140,
-                  caption=f"x_test[{index}] · true label {names[labels[index]]}")
+                  caption=f"x_test[{index}] · true label {as_text(names[labels[index]])}")
     for letter, column, probabilities in (("A", first_column, first_probabilities),
                                           ("B", second_column, second_probabilities)):
         guess = int(evaluation.predicted_labels(probabilities[index : index + 1])[0])

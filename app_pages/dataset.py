@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import layout
 from mnistlib import concepts, datasets, evaluation, models, names, plots
+from mnistlib.names import as_text
 
 layout.setup_page("Dataset", "🗂️")
 st.title("The data")
@@ -14,7 +15,7 @@ data = layout.require_dataset(name)
 # ## The tutorial's questions, answered from the real arrays
 
 classes = len(data.class_names)
-st.subheader(f"{data.title}: what is in it")
+st.subheader(f"{as_text(data.title)}: what is in it")
 shapes = st.columns(4)
 shapes[0].metric("x_train.shape", str(data.x_train.shape), help="training images: count, height, width")
 shapes[1].metric("len(y_train)", f"{len(data.y_train)}", help=f"one label (0–{classes - 1}) per training image")
@@ -24,7 +25,7 @@ shapes[3].metric("len(y_test)", f"{len(data.y_test)}", help="one label per test 
 if data.subset == "small" and name in datasets.REGISTRY:
     full = datasets.FULL_SHAPES
     st.info(f"These are the arrays of the **small practice subset** this server uses, so that training takes "
-            f"seconds. The full {data.title}, as `keras.datasets.{name}.load_data()` returns it, has "
+            f"seconds. The full {as_text(data.title)}, as `keras.datasets.{name}.load_data()` returns it, has "
             f"`x_train.shape` {full['x_train']}, `len(y_train)` {full['y_train'][0]}, "
             f"`x_test.shape` {full['x_test']} and `len(y_test)` {full['y_test'][0]}.")
 entry = datasets.info(name)

@@ -6,6 +6,7 @@ from streamlit_drawable_canvas import st_canvas
 from dashboard import insight as insight_ui
 from dashboard import layout
 from mnistlib import concepts, datasets, images, models, names, plots, store
+from mnistlib.names import as_text
 
 layout.setup_page("Draw", "✏️")
 st.title("Draw or upload your own image")
@@ -51,7 +52,7 @@ def show_prediction(gray, key: str = "draw") -> None:
     if already:
         st.caption("This image is already in MNIST form (28×28, white on black, centred), so it is used as it is.")
     else:
-        with st.expander(f"How the image was prepared like {data_title}"):
+        with st.expander(f"How the image was prepared like {as_text(data_title)}"):
             steps = images.preprocess_steps(gray)
             columns = st.columns(len(steps))
             for column, (title, picture) in zip(columns, steps, strict=True):

@@ -7,6 +7,7 @@ from dashboard import jobs, layout
 from dashboard.join import join_section
 from mnistlib import datasets, names
 from mnistlib.models import ModelSpec
+from mnistlib.names import as_text
 
 layout.setup_page("Home", "🔢")
 
@@ -20,8 +21,8 @@ name = layout.dataset_selector(key="home_dataset")
 info = datasets.info(name)
 if name in datasets.REGISTRY:
     images = datasets.FULL_SHAPES["x_train"][0] + datasets.FULL_SHAPES["x_test"][0]
-    st.caption(f"{info.title}: {images:,} grey 28×28 images of {info.subject} in {len(info.class_names)} classes — "
-               f"{', '.join(info.class_names)}.")
+    st.caption(f"{as_text(info.title)}: {images:,} grey 28×28 images of {info.subject} in {len(info.class_names)} classes — "
+               f"{as_text(', '.join(info.class_names))}.")
 else:  # the class's own dataset
     added = f"added by {info.added_by} on the Your data page" if info.added_by else "added with the command line"
     st.caption(names.markdown_escape(f"{info.title}: {info.subject}, made 28×28 and grey, in "
@@ -39,7 +40,7 @@ for page in layout.PAGES[1:]:
 st.subheader("Quick start")
 cards = layout.list_models(name)
 if cards:
-    st.success(f"{len(cards)} trained model(s) for {info.title}; the newest is **{cards[0].label()}**.")
+    st.success(f"{len(cards)} trained model(s) for {as_text(info.title)}; the newest is **{as_text(cards[0].label())}**.")
 default = ModelSpec()
 st.markdown(f"Train the default network — `Flatten → Dense({default.hidden_units}, relu) → "
             f"Dense({len(info.class_names)}, softmax)`, {default.optimizer}, 5 epochs — in a few seconds, so every "

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import layout
 from mnistlib import concepts, evaluation, plots, store
+from mnistlib.names import as_text
 
 GALLERY_PAGE = 36  # images shown per "page" of a cell's gallery
 PAIRS_SHOWN = 8
@@ -118,7 +119,7 @@ def cell_explorer() -> None:
         st.caption("true → predicted: how many test images. Click one to see them.")
         for true_class, predicted_class, count in evaluation.most_confused(labels, predicted, top=PAIRS_SHOWN,
                                                                                  num_classes=len(names)):
-            st.button(f"{names[true_class]} → {names[predicted_class]}: {count}",
+            st.button(f"{as_text(names[true_class])} → {as_text(names[predicted_class])}: {count}",
                       key=f"mistakes_pair_{true_class}_{predicted_class}", on_click=select_cell,
                       args=(true_class, predicted_class), width="stretch")
 
@@ -132,8 +133,8 @@ def cell_explorer() -> None:
     st.query_params["true"], st.query_params["pred"] = str(true_class), str(predicted_class)
     cell = evaluation.indices_for_cell(labels, predicted, true_class, predicted_class)
     kind = "right answers" if true_class == predicted_class else "mistakes"
-    st.markdown(f"**{len(cell)}** test images are **{names[true_class]}** predicted as "
-                f"**{names[predicted_class]}** ({kind}).")
+    st.markdown(f"**{len(cell)}** test images are **{as_text(names[true_class])}** predicted as "
+                f"**{as_text(names[predicted_class])}** ({kind}).")
     shown = cell[: st.session_state.setdefault("mistakes_shown", GALLERY_PAGE)]
     if len(shown):  # one element holding all the pictures (they wrap), not a grid of columns: cheaper to draw
         st.image([plots.enlarge(data.x_test[index], 4) for index in shown], width=112,
@@ -141,7 +142,7 @@ def cell_explorer() -> None:
     if len(shown):
         st.caption(f"Showing {len(shown)} of {len(cell)}, in test-set order. The number is the image's index in "
                    "x_test (open it on the Predict page); the percentage is the probability the model gave to "
-                   f"{names[predicted_class]}.")
+                   f"{as_text(names[predicted_class])}.")
     if len(cell) > len(shown):
         st.button(f"Show {min(GALLERY_PAGE, len(cell) - len(shown))} more", key="mistakes_more",
                   on_click=lambda: st.session_state.update(mistakes_shown=len(shown) + GALLERY_PAGE))

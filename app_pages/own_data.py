@@ -6,6 +6,7 @@ import streamlit as st
 from dashboard import identity, layout
 from dashboard import models as models_ui
 from mnistlib import dataset_checks, datasets, importing, names, plots, store, user_datasets
+from mnistlib.names import as_text
 
 MAX_UPLOAD_MB = 200  # also .streamlit/config.toml's server.maxUploadSize, the server's own limit
 REPORT_KEY = "own_data_report"
@@ -42,7 +43,7 @@ def add_dataset(upload, name: str, title: str, test_fraction: float, actor) -> d
     except (ValueError, OSError, MemoryError) as error:  # one sentence from the library: nothing was stored
         progress.empty()
         st.error(names.markdown_escape(str(error)) if isinstance(error, ValueError) else
-                 f"{upload.name} could not be read on the server ({error.__class__.__name__}); nothing was stored.")
+                 f"{as_text(upload.name)} could not be read on the server ({error.__class__.__name__}); nothing was stored.")
         return None
     progress.empty()
     return {"name": entry.name, "title": entry.title, "source": imported.source, "class_names": entry.class_names,
@@ -81,7 +82,7 @@ def show_report(report: dict) -> None:
         for row_start in range(0, len(report["examples"]), 5):
             for column, example in zip(st.columns(5), report["examples"][row_start:row_start + 5], strict=False):
                 choice = "dark on light: inverted" if example.inverted else "light on dark: kept"
-                column.image(example.before, caption=f"{example.class_name}: as uploaded (in grey)", clamp=True)
+                column.image(example.before, caption=f"{as_text(example.class_name)}: as uploaded (in grey)", clamp=True)
                 column.image(plots.enlarge(example.after, 4), caption=f"28×28, {choice}", clamp=True)
     if report["skipped"]:
         with st.expander(f"Skipped {len(report['skipped'])} file(s) that are not images"):
@@ -112,7 +113,7 @@ def show_dataset(name: str, actor) -> None:
     except (ValueError, datasets.DataCorruptError):  # its description is damaged or missing
         entry = None
     if entry is None:
-        st.markdown(f"**{name}**: its files are damaged, so it cannot be used; the teacher can remove it.")
+        st.markdown(f"**{as_text(name)}**: its files are damaged, so it cannot be used; the teacher can remove it.")
         allowed = actor is not None and actor.teacher
     else:
         used = user_datasets.models_using(name)
@@ -124,7 +125,7 @@ def show_dataset(name: str, actor) -> None:
         allowed = actor is not None and (actor.teacher or (entry.added_by_key == actor.key and not used))
     if not allowed:
         return
-    with st.popover(f"Remove {name}", icon="🗑️"):
+    with st.popover(f"Remove {as_text(name)}", icon="🗑️"):
         st.markdown("Its images are deleted for the whole class; models trained on it stay in the store but can no "
                     "longer be opened." if actor.teacher else "Its images are deleted: this cannot be undone.")
         st.button(f"Yes: remove {name}", type="primary", key=f"own_data_remove_{name}", on_click=remove_dataset,

@@ -13,6 +13,7 @@ from dashboard import layout
 from dashboard import models as models_ui
 from dashboard.components import image_browser
 from mnistlib import browse_data, concepts, evaluation, models, plots, store
+from mnistlib.names import as_text
 
 BROWSER_KEY, VIEW_KEY, FAILED_KEY = "predict_browser", "predict_view", "predict_browser_failed"
 RESULTS = ("all", "right", "wrong")
@@ -54,17 +55,17 @@ def model_probabilities() -> tuple[np.ndarray, str | None]:
     except Exception as error:  # Keras raises many kinds for a model that does not fit its input
         still = f"it cannot run on these images ({type(error).__name__})"
     if still:
-        st.error(f"This saved model's predictions do not fit the {data.title} test set ({problem}), and {still}. "
+        st.error(f"This saved model's predictions do not fit the {as_text(data.title)} test set ({problem}), and {still}. "
                  "Pick another model above, or train a new one on the Train page.")
         st.stop()
-    st.warning(f"The predictions saved with this model do not fit the {data.title} test set ({problem}). The "
+    st.warning(f"The predictions saved with this model do not fit the {as_text(data.title)} test set ({problem}). The "
                "predictions below were computed now by the saved model, so they are the final epoch's only.")
     return computed, problem
 
 
 probabilities, problem = model_probabilities()
 epochs = len(probabilities)
-st.caption(f"{card.label()} — the probabilities the model gave each of the {size:,} test images after every epoch "
+st.caption(f"{as_text(card.label())} — the probabilities the model gave each of the {size:,} test images after every epoch "
            "of its training; the last epoch's are `model.predict(x_test / 255.0)` of the saved model.")
 
 
@@ -260,8 +261,8 @@ def server_image_browser() -> None:
                         key="predict_histogram")
     with picture:  # the image travels inside the page as a data URI: no second request per click
         st.html(plots.image_html(data.x_test[index], caption=f"x_test[{index}] — what the model sees", width=224))
-        st.markdown(f"### Predicted: {class_names[guess]}")
-        st.markdown(f"confidence **{row[guess]:.1%}** · true label **{class_names[truth]}** · "
+        st.markdown(f"### Predicted: {as_text(class_names[guess])}")
+        st.markdown(f"confidence **{row[guess]:.1%}** · true label **{as_text(class_names[truth])}** · "
                     + ("right ✅" if guess == truth else "wrong ❌"))
     details(view)
 

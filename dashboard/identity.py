@@ -6,8 +6,9 @@ are decided on the server from this session's identity, never from a URL or a fo
 """
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from mnistlib import names, store, students
+from mnistlib import names, sign_in_guard, store, students
 
 STUDENT_COOKIE, TEACHER_COOKIE = "mnistlab_student", "mnistlab_teacher"
 COOKIE_DAYS = 180
@@ -119,13 +120,27 @@ def teacher_form() -> None:
         password = st.text_input("Teacher password", type="password", key="teacher_password")
         submitted = st.form_submit_button("Sign in")
     if submitted:
+        guard, keys = sign_in_guard.TEACHER_PASSWORD, _client_keys()
+        wait = guard.wait_seconds(keys)
+        if wait > 0:  # refused without checking the password, so guessing cannot go faster than the waits
+            st.error(f"{sign_in_guard.wait_sentence(wait)} This try was not checked.")
+            return
         token = students.teacher_sign_in(password)
         if token is None:
-            st.error("That is not the teacher password.")
+            wait = guard.failed(keys)
+            st.error(" ".join(["That is not the teacher password."] + ([sign_in_guard.wait_sentence(wait)]
+                                                                         if wait > 0 else [])))
             return
+        guard.succeeded(keys)
         st.session_state["actor"] = store.TEACHER
         st.session_state["cookie_to_write"] = (TEACHER_COOKIE, token)
         st.rerun()
+
+
+def _client_keys() -> list[str]:
+    """Where a sign-in try comes from: this browser's session and, when Streamlit knows it, the client's address."""
+    context, address = get_script_run_ctx(), st.context.ip_address
+    return [f"session {context.session_id}" if context else "", f"address {address}" if address else ""]
 
 
 def require_actor(purpose: str = "train"):

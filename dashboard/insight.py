@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import layout
 from mnistlib import concepts, insight, models, plots, store
 from mnistlib import insight_figures as figures
+from mnistlib.names import as_text
 
 TOP_UNITS = 6  # units shown toward the predicted class and toward the runner-up
 MAX_SELECTED = 48  # images shown for a lasso selection on the map
@@ -29,9 +30,9 @@ def explain_image(model, image, class_names, key: str, true_label: int | None = 
         return None
     predicted, runner_up, probabilities = explanation.predicted, explanation.runner_up, explanation.probabilities
     verdict = "" if true_label is None else (" · right ✅" if predicted == true_label else
-                                             f" · wrong ❌ (true: {class_names[true_label]})")
-    st.markdown(f"**Predicted: {class_names[predicted]}** ({probabilities[predicted]:.1%}) · runner-up: "
-                f"{class_names[runner_up]} ({probabilities[runner_up]:.1%}){verdict}")
+                                             f" · wrong ❌ (true: {as_text(class_names[true_label])})")
+    st.markdown(f"**Predicted: {as_text(class_names[predicted])}** ({probabilities[predicted]:.1%}) · runner-up: "
+                f"{as_text(class_names[runner_up])} ({probabilities[runner_up]:.1%}){verdict}")
     for note in explanation.notes + ((ONE_EPOCH_NOTE,) if epochs_run == 1 else ()):
         st.info(note)
     parts = insight.structure(model)
@@ -43,7 +44,7 @@ def explain_image(model, image, class_names, key: str, true_label: int | None = 
         st.plotly_chart(figures.saliency_figure(image, explanation.saliency, explanation.gradient_times_input,
                                                 class_names[predicted]), key=f"{key}_saliency")
         st.caption(figures.SALIENCY_HOW_TO_READ + " The saliency is the gradient of the probability of "
-                   f"{class_names[predicted]} with respect to each pixel (pixels scaled 0–1), computed with "
+                   f"{as_text(class_names[predicted])} with respect to each pixel (pixels scaled 0–1), computed with "
                    "`tf.GradientTape`.")
     if parts.convolutions:
         with tabs[2]:
@@ -64,14 +65,14 @@ def _hidden_units(model, image, explanation, class_names, key: str) -> None:
     active = int(np.count_nonzero(explanation.activations))
     st.caption(f"The {units} units of the last hidden layer for this image, unit 0 top left: darker means a larger "
                f"output; {units - active} of them are exactly 0 (ReLU). Outlined in red: the units that pushed "
-               f"hardest toward {class_names[explanation.predicted]}.")
+               f"hardest toward {as_text(class_names[explanation.predicted])}.")
     fixed = insight.templates_are_fixed(model)
     columns = st.columns(2)
     for column, (target, chosen) in zip(columns, toward.items(), strict=True):
         with column:
-            st.markdown(f"**Pushed toward {class_names[target]}**")
+            st.markdown(f"**Pushed toward {as_text(class_names[target])}**")
             if len(chosen) == 0:
-                st.caption(f"No unit pushed {class_names[target]}'s score up for this image.")
+                st.caption(f"No unit pushed {as_text(class_names[target])}'s score up for this image.")
                 continue
             templates = insight.unit_templates(model, chosen, image=None if fixed else image)
             pushes = explanation.contributions[chosen, target]
@@ -222,5 +223,6 @@ def _selected_images(selected, card, data, predicted) -> None:
     st.markdown(f"**{len(selected)} image(s) selected**" + (f", the first {MAX_SELECTED} shown" if len(selected) >
                                                                  MAX_SELECTED else ""))
     st.image([plots.enlarge(data.x_test[index], 3) for index in shown], width=84,
-             caption=[f"#{index}: {names[data.y_test[index]]} → {names[predicted[index]]}" for index in shown])
+             caption=[f"#{index}: {as_text(names[data.y_test[index]])} → {as_text(names[predicted[index]])}"
+                      for index in shown])
     layout.page_link("app_pages/predict.py", f"Open test image {shown[0]} on the Predict page", {"model": card.id, "image": shown[0]})

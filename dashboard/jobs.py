@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import identity
 from mnistlib import config, datasets
+from mnistlib.names import as_text
 
 
 @st.cache_resource(show_spinner=False)
@@ -84,7 +85,7 @@ def quick_start_button(dataset: str, key: str = "quick_start") -> None:
     from mnistlib.training import TrainRequest
 
     actor = identity.require_actor("train")
-    if st.button(f"Quick start: train the default model on {datasets.info(dataset).title}", key=key,
+    if st.button(f"Quick start: train the default model on {as_text(datasets.info(dataset).title)}", key=key,
                  type="primary", disabled=actor is None):
         if start_training(TrainRequest(dataset=dataset, spec=ModelSpec(), epochs=5, subset=config.subset())):
             st.switch_page("app_pages/train.py")

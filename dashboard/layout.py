@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import identity, jobs, privacy
 from mnistlib import concepts, config, datasets, names, store, user_datasets
+from mnistlib.names import as_text
 
 DEFAULT_DATASET = "mnist"
 REMOVED_DATASET = ("The dataset this model was trained on has been removed, so the model cannot be opened here (it "
@@ -69,7 +70,7 @@ def sidebar() -> None:
     with st.sidebar:
         identity.sidebar_section()
         name = chosen_dataset()
-        st.markdown(f"**Dataset:** {datasets.info(name).title}")
+        st.markdown(f"**Dataset:** {as_text(datasets.info(name).title)}")
         card = current_model_card(name)
         st.markdown(f"**Model:** {names.markdown_escape(card.name) if card else 'none yet'}")
         job_id = st.session_state.get("job_id")
@@ -107,7 +108,7 @@ def chosen_dataset() -> str:
     removed = st.session_state.get("dataset")
     if "dataset" in st.session_state and removed not in available:
         model = _entry(st.session_state.get("model"))
-        instead = f"showing {datasets.info(DEFAULT_DATASET).title} instead."
+        instead = f"showing {as_text(datasets.info(DEFAULT_DATASET).title)} instead."
         st.warning(f"{REMOVED_DATASET} Now {instead}" if model is not None and model.dataset == removed else
                    f"The dataset {names.markdown_escape(str(removed))} has been removed; {instead}")
         st.session_state["dataset"] = DEFAULT_DATASET
@@ -129,7 +130,7 @@ def dataset_selector(key: str = "dataset_choice") -> str:
     st.session_state.setdefault(key, current)
     if st.session_state[key] != current:
         st.session_state[key] = current
-    st.radio("Dataset", names, key=key, format_func=lambda name: datasets.info(name).title,
+    st.radio("Dataset", names, key=key, format_func=lambda name: as_text(datasets.info(name).title),
              horizontal=True, on_change=switch)
     return chosen_dataset()
 
@@ -178,22 +179,22 @@ def require_dataset(name: str, subset: str | None = None) -> datasets.Dataset:
         # The library's messages name shell commands for the CLI; the page says what to click instead.
         entry = datasets.info(name)
         if subset == "small" or getattr(entry, "custom", False):
-            st.error(f"The files of {entry.title} on this server are damaged, so it cannot be used. "
+            st.error(f"The files of {as_text(entry.title)} on this server are damaged, so it cannot be used. "
                      + ("Remove this dataset and add your images again." if getattr(entry, "custom", False)
                         else "Ask whoever runs MNIST Lab to reinstall it."))
             st.stop()
         if isinstance(error, datasets.DataMissingError):
-            st.error(f"{entry.title} is not on this server yet. Click *Fetch {entry.title} now* below to download "
+            st.error(f"{as_text(entry.title)} is not on this server yet. Click *Fetch {as_text(entry.title)} now* below to download "
                      "and check it (this can take a minute).")
         else:
-            st.error(f"A file of {entry.title} on this server is damaged (it does not match the checked original). "
-                     f"Click *Fetch {entry.title} now* below to fetch it again.")
-        if st.button(f"Fetch {entry.title} now", key="fetch_dataset"):
+            st.error(f"A file of {as_text(entry.title)} on this server is damaged (it does not match the checked original). "
+                     f"Click *Fetch {as_text(entry.title)} now* below to fetch it again.")
+        if st.button(f"Fetch {as_text(entry.title)} now", key="fetch_dataset"):
             with st.spinner("Fetching and checking…"):
                 try:
                     datasets.fetch(name)
                 except (RuntimeError, OSError) as fetch_error:
-                    st.error(f"{entry.title} could not be fetched: none of its sources could be reached from this "
+                    st.error(f"{as_text(entry.title)} could not be fetched: none of its sources could be reached from this "
                              "server. Check the server's internet connection, then click the button again.")
                     with st.expander("Details for whoever runs the server"):
                         st.caption(str(fetch_error))
@@ -339,7 +340,7 @@ def require_model(dataset: str):
     card = current_model_card(dataset)
     if card is not None:
         return card
-    st.info(f"No trained model for {datasets.info(dataset).title} yet. Train one on the Train page, "
+    st.info(f"No trained model for {as_text(datasets.info(dataset).title)} yet. Train one on the Train page, "
             "or train the default model here with one click (it takes a few seconds).")
     jobs.quick_start_button(dataset, key="quick_start_missing_model")
     st.stop()

@@ -4,7 +4,13 @@ import re
 import unicodedata
 
 # Markdown and HTML characters that Streamlit's st.markdown would interpret; escaped so a name shows as typed.
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&:])")
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&:@=])")
+# Streamlit's Markdown (remark-gfm) links bare "http://", "https://", "www." and e-mail addresses, and it does so
+# on the text *after* backslash escapes are undone (measured in Chromium: "https\://e\.ex" is still a link). An
+# invisible WORD JOINER (U+2060) inside "http:", "www." and before "@" breaks those patterns; what is shown is the
+# same characters. (names.clean drops such format characters, so a copied name typed back is the same name.)
+_AUTOLINK_STARTS = re.compile(r"(?i)(?<=https)(?=:)|(?<=http)(?=:)|(?<=www)(?=\.)|(?=@)")
+WORD_JOINER = "\u2060"
 
 
 def clean(text, max_length: int, what: str = "A name") -> str:
@@ -31,6 +37,12 @@ def key(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-def markdown_escape(text: str) -> str:
-    """text with Markdown/HTML characters escaped, so st.markdown shows it literally (never as markup)."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
+def as_text(text) -> str:
+    """text for any Streamlit Markdown (st.markdown, captions, alerts, headings, widget labels) that shows exactly
+    its characters: Markdown/HTML characters backslash-escaped, and bare web or e-mail addresses kept from
+    becoming links."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", _AUTOLINK_STARTS.sub(WORD_JOINER, str(text)))
+
+
+# The earlier name, kept so every call site goes through the same function.
+markdown_escape = as_text

@@ -6,14 +6,17 @@ driven by Streamlit's AppTest (the browser tests check a few of the same in Chro
 
 import hashlib
 import io
+import re
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from mnistlib import config
-from tests.page_runs import run_page, texts
+from mnistlib import config, datasets, names, store, students
+from tests.page_runs import TEXT_KINDS, run_page, texts
+from tests.test_dask_own_data import shapes_arrays
 from tests.test_pages import in_page_browser
+from tests.test_user_datasets import train_and_store
 
 PAGES = ["app_pages/home.py", "app_pages/dataset.py", "app_pages/train.py", "app_pages/predict.py", "app_pages/mistakes.py",
          "app_pages/draw.py", "app_pages/compare.py", "app_pages/insight.py"]
@@ -151,3 +154,57 @@ def test_bad_confusion_cell_links(stored_mnist_model, true, pred):
 def test_bad_job_links(value):
     app = run_page("app_pages/train.py", query={"job": value})
     assert "no longer running" in texts(app) or value == ""
+
+
+## Markup stays text: a hostile dataset, hostile class names, a model name and a student named like a web address
+
+
+HOSTILE_TITLE = "**Markup** [link](https://e.ex/x) <b>b</b> https://e.ex/y"  # 57: titles are at most 60
+HOSTILE_CLASSES = ("**Ring** [r](https://e.ex/r)", "<b>bar</b> www.e.ex", "cross x@e.ex")
+HOSTILE_STUDENT = "https://e.ex/you.html"
+HOSTILE_MODEL = "www.e.ex/model **m**"
+EVERY_PAGE = ["home", "dataset", "own_data", "train", "predict", "mistakes", "draw", "compare", "insight", "board"]
+
+
+@pytest.fixture(scope="module")
+def hostile_class(tmp_path_factory):
+    """A data folder with a 3-class dataset whose title and class names are markup, and a model trained on it by
+    a student whose name is a web address; yields (student, model card)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MNISTLIB_SUBSET", "small")
+        patch.setenv("MNISTLIB_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+        patch.setenv("MNISTLIB_MODELS_DIR", str(tmp_path_factory.mktemp("models")))
+        student, _ = students.register(HOSTILE_STUDENT)
+        datasets.add("hostile", shapes_arrays(np.random.default_rng(0)), HOSTILE_CLASSES, title=HOSTILE_TITLE,
+                     added_by=student)
+        card = train_and_store("hostile", student, epochs=1, seed=1)
+        store.ownership.rename(card.id, student, HOSTILE_MODEL)
+        yield student, card
+
+
+def markdown_strings(app) -> list[str]:
+    """Every string the page hands to Streamlit's Markdown: text elements, headings, widget labels, radio options."""
+    strings = [element.value for kind in (*TEXT_KINDS, "subheader", "header", "title") for element in
+               getattr(app, kind)]
+    for kind in ("button", "radio", "checkbox", "toggle", "selectbox", "text_input", "number_input", "slider",
+                 "select_slider", "expander", "tabs"):
+        strings += [widget.label for widget in getattr(app, kind)]
+    strings += [str(option) for radio in app.radio for option in radio.options]
+    return strings
+
+
+@pytest.mark.parametrize("page", EVERY_PAGE)
+def test_a_hostile_dataset_and_names_stay_text_on_every_page(hostile_class, page):
+    student, card = hostile_class
+    app = run_page(f"app_pages/{page}.py", session={"actor": student, "dataset": "hostile", "model": card.id})
+    strings = markdown_strings(app)
+    shown = " ".join(strings)
+    assert names.as_text(HOSTILE_TITLE) in shown  # the sidebar's "Dataset:" line at least, escaped
+    assert f"**You:** {names.as_text(HOSTILE_STUDENT)}" in shown
+    for string in strings:
+        for markup in ("**Markup**", "[link](", "<b>", "**Ring**", "[r](", "**m**"):
+            assert markup not in string, (page, string)
+        # What remark-gfm's autolink literal sees (the text after escapes are undone) holds no address.
+        undone = re.sub(r"\\(.)", r"\1", string)
+        if "e.ex" in undone:
+            assert not re.search(r"(?i)https?://|www\.|[\w.+-]@", undone), (page, string)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mnistlib import config, datasets, evaluation, models, store
+from mnistlib import config, datasets, evaluation, models, names, store
 from tests import page_runs
 from tests.conftest import train_and_store
 from tests.page_runs import texts
@@ -112,7 +112,7 @@ def test_one_image_shows_both_histograms(stored_mnist_model, second_mnist_model)
 
 def test_a_link_with_an_unknown_model_warns(stored_mnist_model, second_mnist_model):
     app = run_page(query={"dataset": "mnist", "a": "20000101-000000-000000", "b": second_mnist_model.id})
-    assert "a='20000101-000000-000000' is not stored here" in texts(app)
+    assert f"a={names.as_text(repr('20000101-000000-000000'))} is not stored here" in texts(app)  # shown as text
     assert app.selectbox(key="compare_b").value == second_mnist_model.id
 
 

@@ -9,7 +9,7 @@ import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from mnistlib import datasets, evaluation, store
+from mnistlib import datasets, evaluation, names, store
 from tests import page_runs
 from tests.page_runs import texts
 
@@ -64,8 +64,9 @@ def test_select_boxes_open_exactly_the_cell(stored_fashion_model, true_class, pr
     app.run()
     assert not app.exception
     data, _, expected = expected_cell(stored_fashion_model, true_class, predicted_class)
-    assert cell_summary(app).startswith(f"**{len(expected)}** test images are **{data.class_names[true_class]}** "
-                                        f"predicted as **{data.class_names[predicted_class]}**")
+    true_name, predicted_name = (names.as_text(data.class_names[k]) for k in (true_class, predicted_class))
+    assert cell_summary(app).startswith(f"**{len(expected)}** test images are **{true_name}** "
+                                        f"predicted as **{predicted_name}**")  # T\-shirt/top: shown as text
     assert gallery_indices(app) == expected[:GALLERY_PAGE].tolist()
     assert app.query_params["true"] == str(true_class) and app.query_params["pred"] == str(predicted_class)
 
@@ -104,7 +105,8 @@ def test_most_confused_pairs_match_the_library_and_open_their_cell(stored_fashio
     buttons = [button for button in app.button if button.key.startswith("mistakes_pair_")]
     assert [button.key for button in buttons] == [f"mistakes_pair_{t}_{p}" for t, p, _ in expected]
     assert [button.label for button in buttons] == [
-        f"{data.class_names[t]} → {data.class_names[p]}: {count}" for t, p, count in expected]
+        f"{names.as_text(data.class_names[t])} → {names.as_text(data.class_names[p])}: {count}"
+        for t, p, count in expected]
     for true_class, predicted_class, count in (expected[-1], expected[0]):
         app.button(key=f"mistakes_pair_{true_class}_{predicted_class}").click().run()
         assert not app.exception

@@ -248,3 +248,23 @@ def test_a_refusal_checked_on_the_server_is_shown_and_changes_nothing():
     assert not app.exception
     assert "1 stored model was trained on this dataset, so only the teacher" in texts(app, "error")
     assert datasets.custom_names() == ["adas"]
+
+
+def test_hostile_class_folders_and_file_names_stay_text_in_the_import_report():
+    from tests.test_hostile import markdown_strings
+
+    blob = encoded(Image.fromarray(np.pad(np.full((10, 4), 255, np.uint8), 9)))
+    folders = ["**Ring** www.e.ex", "<b>bar", "cross x@e.ex"]  # a folder name cannot hold "/"
+    files = {f"{folder}/{number}.png": blob for folder in folders for number in range(5)}
+    files.update({"[n](x) www.e.ex.txt": b"a note", "**list** x@e.ex.csv": b"1,2"})
+    app = upload(run_page(), "hostile.zip", make_zip(files), "hostile")
+    assert not app.error
+    assert datasets.info("hostile").class_names == tuple(sorted(folders))
+    captions = [caption for image in app.get("image") for caption in image.captions]
+    strings = markdown_strings(app) + captions
+    assert sum("as uploaded" in caption for caption in captions) == 3, captions
+    for string in strings:
+        assert "**Ring**" not in string and "<b>" not in string and "[n](" not in string and "**list**" not in string
+        undone = re.sub(r"\\(.)", r"\1", string)  # what remark-gfm's autolink literal sees
+        assert not re.search(r"(?i)www\.|[\w.+-]@", undone), string
+    assert "- \\[n\\]\\(x\\) www\u2060\\.e\\.ex\\.txt" in texts(app)  # the skipped files, listed as named

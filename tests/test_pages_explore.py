@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnistlib import datasets, evaluation, models, store
+from mnistlib import datasets, evaluation, models, names, store
 from tests.conftest import train_and_store
 from tests.page_runs import run_page, texts
 
@@ -54,7 +54,8 @@ def test_most_confused_pairs_match_the_library_and_open_the_cell(stored_fashion_
     buttons = [button for button in app.button if button.key and button.key.startswith("mistakes_pair_")]
     expected = evaluation.most_confused(data.y_test, predicted, top=8)
     assert [button.label for button in buttons] == [
-        f"{data.class_names[t]} → {data.class_names[p]}: {count}" for t, p, count in expected]
+        f"{names.as_text(data.class_names[t])} → {names.as_text(data.class_names[p])}: {count}"
+        for t, p, count in expected]  # T\-shirt/top: class names are shown as text
     true_class, predicted_class, count = expected[-1]
     buttons[-1].click().run()
     assert not app.exception

@@ -3,7 +3,7 @@ URL names; the teacher's panel grants nothing by itself; bad names are cleaned o
 
 import pytest
 
-from mnistlib import store, students
+from mnistlib import names, store, students
 from tests.test_page_board import ADA, BOB, read_files, run_board, save_copy, select, table, texts
 
 BAD_NAMES = {  # typed name → (kept as, or None when refused, and the refusal's words)
@@ -35,8 +35,8 @@ def on_disk(models_dir) -> dict:
 
 
 def plain(text: str) -> str:
-    """Markdown-escaped page text with its escapes removed."""
-    return text.replace("\\", "")
+    """Markdown-escaped page text with its escapes (and names.as_text's invisible word joiners) removed."""
+    return text.replace("\\", "").replace(names.WORD_JOINER, "")
 
 
 def test_a_student_gets_no_rename_or_delete_for_anothers_model(models_dir, dense_files):

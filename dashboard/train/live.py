@@ -9,6 +9,7 @@ import streamlit as st
 from dashboard import identity, jobs, layout
 from dashboard.components import live_training
 from mnistlib import concepts, datasets, names
+from mnistlib.names import as_text
 from mnistlib.training import ENDED, TrainRequest
 
 
@@ -182,7 +183,7 @@ def controls(dataset: str, spec, epochs: int, num_classes: int, actor) -> None:
     st.toggle("Live curves", value=True, key="train_live_curves",
               help="Add the newest points to the loss and accuracy curves twice a second while training. Off: only "
                    "the progress bar moves, and the curves are drawn when training ends.")
-    st.caption(f"Training on {datasets.info(dataset).title} runs on the server, not in this page: you can leave the "
+    st.caption(f"Training on {as_text(datasets.info(dataset).title)} runs on the server, not in this page: you can leave the "
                "page or close the tab — it goes on, and the model is saved for every page to use.")
     if job_id:
         # While the job runs, its view polls twice a second; each poll sends the browser only the new points.
