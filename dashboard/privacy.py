@@ -13,6 +13,7 @@ WHAT_IS_STORED = """
 In the data folder (`MNISTLIB_DATA_DIR`, by default `data/`): the datasets students added on Your data.
 
 **In your browser**: one cookie with your random token (or the teacher's session). No password is stored anywhere.
+The server's log records each wrong teacher password with the browser's session id and address (never the password).
 
 **Deleting**: you delete your own models (Predict or the Class board). The teacher can download one student's data
 or delete a student with their name, the models only they have and the datasets they added (Class board → Teacher
