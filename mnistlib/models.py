@@ -43,7 +43,7 @@ class ModelSpec:
              "hidden units must be a whole number from 1 to 1024."),
             (_is_int(self.hidden_layers) and 1 <= self.hidden_layers <= 5,
              "hidden layers must be a whole number from 1 to 5."),
-            (_is_number(self.dropout) and 0 <= self.dropout < 0.95,
+            (_is_number(self.dropout) and 0 <= self.dropout <= 0.9 + 1e-9,  # the Train page's slider stops at 0.9
              "dropout is a fraction of units to drop: from 0 up to 0.9."),
             (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}."),
             (_is_number(self.learning_rate) and 1e-6 <= self.learning_rate <= 10,

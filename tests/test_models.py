@@ -16,6 +16,7 @@ from mnistlib import models
         ({"hidden_units": 64.5}, "Hidden units must be a whole number"),
         ({"hidden_layers": 9}, "Hidden layers must be"),
         ({"dropout": 1.0}, "Dropout is a fraction"),
+        ({"dropout": 0.93}, "from 0 up to 0.9"),
         ({"optimizer": "lbfgs"}, "Optimizer must be one of adam, sgd, rmsprop"),
         ({"learning_rate": 0}, "Learning rate must be between"),
         ({"learning_rate": float("nan")}, "Learning rate must be between"),

@@ -128,6 +128,22 @@ def test_overfitting_is_judged_on_validation():
     assert concepts.overfitting_verdict(history([0.5, 0.6, 0.7], [0.4, 0.5, 0.6]))[0] == "not yet"  # unsteady
     assert concepts.overfitting_verdict(history([0.5], [0.4]))[0] == "unknown"
     assert concepts.overfitting_verdict([{"epoch": 1, "loss": 0.5, "val_loss": None}])[0] == "unknown"
+    # A rise within noise (0.1500 → 0.1501) is not overfitting; a real rise "may" be reduced, not "would".
+    assert concepts.overfitting_verdict(history([0.5, 0.3, 0.2], [0.2, 0.1500, 0.1501]))[0] == "not yet"
+    assert "may reduce it" in sentence and "would avoid" not in sentence
+
+
+def test_the_concept_notes_state_what_keras_does():
+    assert "only for that image" in concepts.note("relu") and "for other images" not in concepts.note("relu")
+    assert "square root of a running average" in concepts.note("optimizer")
+    assert "10 output units" in concepts.note("outputs") and "−log of unit *k*" in concepts.note("outputs")
+    spec = models.ModelSpec()
+    model = models.build(spec)
+    assert all(not np.any(bias.numpy()) for bias in (layer.bias for layer in model.layers if hasattr(layer, "bias")))
+    text = concepts.compile_fit_note(spec, 10, model.count_params(), 60000, 5)
+    # 54,000 / 32 = 1,687.5: the app's loop runs the 1,687 full batches, Keras's fit also the last partial one.
+    assert "the biases 0" in text and "runs 1,687 full batches of 32" in text and "runs 1,688 per epoch" in text
+    assert concepts.keras_fit_steps(60000, 0.1, 32) == 1688 and concepts.steps_per_epoch(60000, 0.1, 32) == 1687
 
 
 # ## The Dataset page
