@@ -113,6 +113,21 @@ NOTES = {
     ),
 }
 
+# The numbers a page's code comments show are read from the stored probabilities, not recomputed.
+STORED_VALUES = ("The numbers in the comments are rounded: the page keeps the probabilities as 16-bit floats, so "
+                 "`model.predict` gives values within about ±0.001 of them, and images whose losses nearly tie may "
+                 "come out in another order.")
+
+
+def test_set_as_loaded(size: int, keras_name: str | None, full_size: int) -> str:
+    """What `x_test`, `y_test` are in a page's code: this page's test set, and what Keras's load_data() gives."""
+    text = f"`x_test` and `y_test` are the test set as loaded (pixels 0–255): {size:,} images here"
+    if keras_name and size != full_size:
+        text += (f"; in practice mode this page uses the small test set, while `keras.datasets.{keras_name}"
+                 f".load_data()` gives all {full_size:,}, so its indices and numbers differ")
+    return text + "."
+
+
 # One sentence for every page that meets a stored model whose files cannot be read.
 DAMAGED_MODEL = "This saved model is damaged: pick another one above, or train a new one on the Train page."
 

@@ -182,6 +182,11 @@ def test_mistakes_names_the_list_for_what_it_sorts_by(stored_mnist_model):
     app = run_page("app_pages/mistakes.py", query={"model": stored_mnist_model.id})
     assert "The mistakes with the largest loss" in [header.value for header in app.subheader]
     assert "most confident" not in texts(app).lower() and "model.predict(x_test / 255.0)" in texts(app)
+    # Practice mode: the snippet's load_data() gives 10,000 test images, not the page's 200; values are rounded.
+    assert ("200 images here; in practice mode this page uses the small test set, while "
+            "`keras.datasets.mnist.load_data()` gives all 10,000") in texts(app)
+    assert concepts.STORED_VALUES in texts(app)
+    assert concepts.test_set_as_loaded(10_000, "mnist", 10_000).endswith("10,000 images here.")
 
 
 def test_compare_shows_each_models_validation_accuracy(stored_mnist_model):
