@@ -78,9 +78,11 @@ def command_dataset_remove(arguments) -> int:
 
 
 def command_train(arguments) -> int:
+    from mnistlib import dataset_reorder
     from mnistlib.models import ModelSpec
     from mnistlib.training import TrainRequest, get_trainer
 
+    dataset_reorder.reorder_all()  # an own dataset stored before the stratified order gets it first, as the app does
     spec = ModelSpec(
         architecture=arguments.arch, hidden_units=arguments.units, hidden_layers=arguments.layers,
         dropout=arguments.dropout, optimizer=arguments.optimizer, learning_rate=arguments.learning_rate,
