@@ -18,8 +18,9 @@ NOTES = {
     ),
     "validation": (
         "**Validation split.** A slice of the *training* set (its last part, as Keras does) is held back: the "
-        "weights never learn from it, and it is measured after each epoch. Every dataset's training images are "
-        "stored in a shuffled order, so that last part holds every class in about its share. Choose settings by "
+        "weights never learn from it, and it is measured after each epoch. MNIST's and Fashion-MNIST's training "
+        "images come in a mixed order, and the class's own datasets are stored shuffled (every class spread "
+        "evenly), so that last part holds every class in about its share. Choose settings by "
         "the validation figures and keep the test set for the final check."
     ),
     "scaling": (
@@ -112,6 +113,13 @@ NOTES = {
         "confidence only says which of its classes it finds most likely, not that the answer is right."
     ),
 }
+
+# The TensorFlow tutorial's other form of the same output layer and loss, said next to the compile code.
+FROM_LOGITS = ("**The tutorial's form.** The current TensorFlow tutorial ends with `layers.Dense(10)` (scores, "
+               "called logits) and compiles with `keras.losses.SparseCategoricalCrossentropy(from_logits=True)`, "
+               "then adds a `layers.Softmax()` for probabilities. It is the same model function as the softmax "
+               "layer and loss here, but the loss is computed from the scores directly, which is numerically "
+               "safer; trained, the two give close but not identical numbers.")
 
 # The numbers a page's code comments show are read from the stored probabilities, not recomputed.
 STORED_VALUES = ("The numbers in the comments are rounded: the page keeps the probabilities as 16-bit floats, so "
