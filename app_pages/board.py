@@ -19,7 +19,9 @@ TEST_NOTE = (
     "Choose your model by **validation accuracy**: the validation images are held back from training exactly so "
     "that models can be compared and one chosen. The test set is the final exam, and picking the model that scores "
     "best on it is like seeing the exam before sitting it — its score would no longer tell how well the model does "
-    "on images it has never seen, which is why it stays hidden until the very end.")
+    "on images it has never seen. That is why, on this board, the class's test results wait until your teacher "
+    "reveals them at the end. Your own Train, Predict, Mistakes and Compare pages show each of your models' test "
+    "accuracy so you can watch learning: read it there, but do not choose by it.")
 
 layout.setup_page("Class board", "🏆")
 st.title("Class board")
@@ -48,7 +50,7 @@ if actor is not None and actor.teacher:
                "Test accuracy is hidden from the class (and here) until you reveal it, at the end.")
 else:
     st.caption("Your teacher has revealed test accuracy: read it as the final result, not to pick a model."
-               if revealed else "Test accuracy is hidden until your teacher reveals it, at the end.")
+               if revealed else "On this board, test accuracy is hidden until your teacher reveals it, at the end.")
 if actor is not None and actor.teacher:
     with st.expander("Teacher", expanded=True, icon="🧑‍🏫"):
         models_ui.teacher_panel()
@@ -146,7 +148,7 @@ else:
         model_panel(selected)
 st.plotly_chart(board.accuracy_figure(entries), key="board_chart")
 without = sum(entry.val_accuracy is None for entry in entries)
-st.caption("Each point is a model: further right, more parameters; higher, more validation images right. Hover a "
+st.caption("Each point is a model: further right, more parameters; higher, a larger fraction of its validation images right (validation sets may differ in size). Hover a "
            "point to see who trained it and its settings."
            + (f" {without:,} model(s) trained without a validation split are not drawn." if without else "")
            + (" Different datasets are mixed here, and their accuracies do not compare: choose one dataset above."

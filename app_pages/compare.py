@@ -74,10 +74,13 @@ for letter, card, column, accuracy, (data, _, predicted) in zip("AB", (first, se
     with column:
         validation = card.history[-1].get("val_accuracy") if card.history else None
         test_metric, validation_metric = st.columns(2)
-        test_metric.metric(f"Test accuracy of {letter}", f"{accuracy:.2%}",
-                           delta=f"{accuracy - accuracies[0]:+.2%} vs A" if letter == "B" and same_test_set else None)
+        test_metric.metric(f"Test accuracy of {letter}", f"{accuracy:.2%}")
+        # The difference is shown on validation, the figure to choose by, in percentage points.
+        first_validation = first.history[-1].get("val_accuracy") if first.history else None
+        difference = (f"{(validation - first_validation) * 100:+.2f} points vs A" if letter == "B"
+                      and validation is not None and first_validation is not None else None)
         validation_metric.metric(f"Validation accuracy of {letter}",
-                                 "no split" if validation is None else f"{validation:.2%}",
+                                 "no split" if validation is None else f"{validation:.2%}", delta=difference,
                                  help="After the last epoch, on the training images held back for validation.")
         architecture = "CNN" if card.spec.get("architecture") == "cnn" else "Dense"
         st.caption(f"{architecture} · {card.epochs_run} epoch(s) · "

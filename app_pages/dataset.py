@@ -46,7 +46,7 @@ st.markdown(
     f"**{len(data.y_test):,} test images** are never used to adjust them: the model's accuracy on them tells how "
     f"well it does on images it has never learned from. With the Train page's default validation split of "
     f"{validation_fraction:.0%}, the last {held_back:,} training images are also held back and measured after "
-    f"every epoch, so {learned_from:,} images are used to adjust the weights."
+    f"every epoch, so the weights are adjusted on {learned_from:,} of the {len(data.y_train):,} training images."
 )
 st.caption(concepts.note("split") + " " + concepts.note("validation"))
 

@@ -14,9 +14,12 @@ name = layout.chosen_dataset()
 card = layout.model_picker(name, key="draw_model") or layout.require_model(name)
 data_title = datasets.info(card.dataset).title
 class_names = layout.require_dataset(card.dataset, card.subset).class_names
+# What to draw follows the model's dataset: the prompts below name it.
+thing = {"mnist": "digit", "fashion_mnist": "piece of clothing, shoe or bag"}.get(card.dataset,
+                                                                                 "thing like its training images")
 if card.dataset == "fashion_mnist":
-    st.info(f"This model was trained on Fashion-MNIST: it knows clothes, not digits. Whatever you draw, it answers "
-            f"with one of its {len(class_names)} pieces of clothing. Switch to MNIST digits to recognise a "
+    st.info(f"This model was trained on Fashion-MNIST: it knows clothes, shoes and bags, not digits. Whatever you "
+            f"draw, it answers with one of its {len(class_names)} classes. Switch to MNIST digits to recognise a "
             "handwritten digit.")
 elif datasets.info(card.dataset).custom:
     st.info(names.markdown_escape(f"This model was trained on {data_title}, the class's own images: it knows "
@@ -29,7 +32,7 @@ def show_prediction(gray, key: str = "draw") -> None:
     "upload", one per tab)."""
     model_input, already = images.model_input(gray)
     if model_input is None:
-        st.info("Nothing to recognise yet: the image is empty. Draw a digit (white on black) or upload a picture.")
+        st.info(f"Nothing to recognise yet: the image is empty. Draw a {thing} or upload a picture.")
         return
     try:
         model = layout.keras_model(card.id, card.created)
@@ -52,7 +55,10 @@ def show_prediction(gray, key: str = "draw") -> None:
     if already:
         st.caption("This image is already in MNIST form (28×28, white on black, centred), so it is used as it is.")
     else:
-        with st.expander(f"How the image was prepared like {as_text(data_title)}"):
+        with st.expander("How the image was prepared: MNIST's recipe (20-px box, centred by mass)"):
+            if card.dataset != "mnist":
+                st.caption(f"Every image drawn or uploaded here gets MNIST's recipe; {as_text(data_title)}'s own images "
+                           "were not made this way, so yours may look a little different from them.")
             steps = images.preprocess_steps(gray)
             columns = st.columns(len(steps))
             for column, (title, picture) in zip(columns, steps, strict=True):
@@ -63,16 +69,16 @@ draw_tab, upload_tab = st.tabs(["✏️ Draw", "📁 Upload"])
 with draw_tab:
     canvas_column, result_column = st.columns([1, 2])
     with canvas_column:
-        st.caption("Draw one digit, large, in the black square. The bin icon in its toolbar clears it.")
+        st.caption(f"Draw one {thing}, large, in the black square. The bin icon in its toolbar clears it.")
         drawing = st_canvas(stroke_width=20, stroke_color="#FFFFFF", background_color="#000000", height=280,
                             width=280, drawing_mode="freedraw", return_image_data=True, key="draw_canvas")
     with result_column:
         if drawing.image_data is None:
-            st.info("Draw a digit to see the model's answer.")
+            st.info(f"Draw a {thing} to see the model's answer.")
         else:
             show_prediction(images.canvas_to_gray(drawing.image_data))
 with upload_tab:
-    upload = st.file_uploader("An image of one digit (PNG, JPEG, GIF, BMP or WebP; up to 2 MB)", key="draw_upload",
+    upload = st.file_uploader(f"An image of one {thing} (PNG, JPEG, GIF, BMP or WebP; up to 2 MB)", key="draw_upload",
                               type=["png", "jpg", "jpeg", "gif", "bmp", "webp"],
                               max_upload_size=round(images.MAX_BYTES / 2**20))  # MB; the server allows more for zips
     if upload is not None:

@@ -111,6 +111,7 @@ else:
 st.subheader("Where the network puts each test image")
 st.caption("Each unit looks for a pattern; together, the units of the last hidden layer give every image a list of "
            "numbers, one per unit, and the output layer decides from that list alone. Images the network finds "
-           "alike get similar lists. The map below squeezes each list to two numbers, so you can see which images "
-           "the network keeps apart, and which it mixes up.")
+           "alike get similar lists. The map below squeezes each list to two numbers: "
+           "dots far apart on it are far apart for the network, but dots close together may still differ along "
+           "the directions the map leaves out.")
 insight_ui.hidden_space_map(card, layout.require_dataset(card.dataset, card.subset), key="insight_map")

@@ -5,7 +5,7 @@ import functools
 import streamlit as st
 
 from dashboard import layout
-from mnistlib import concepts, evaluation, plots, store
+from mnistlib import concepts, datasets, evaluation, plots, store
 from mnistlib.names import as_text
 
 GALLERY_PAGE = 36  # images shown per "page" of a cell's gallery
@@ -48,8 +48,9 @@ note_column.download_button(
 
 
 with st.expander("The same in Keras and numpy"):
-    st.markdown("With `model` this saved model and `x_test`, `y_test` the test set as loaded (pixels 0–255, so "
-                "divided by 255 as in training):")
+    st.markdown("With `model` this saved model (pixels divided by 255 as in training); " + concepts.test_set_as_loaded(
+        len(labels), card.dataset if card.dataset in datasets.REGISTRY else None, datasets.FULL_SHAPES["y_test"][0])
+        + " " + concepts.STORED_VALUES)
     st.code(f"probabilities = model.predict(x_test / 255.0)   # shape {final.shape}\n"
             "predicted = np.argmax(probabilities, axis=1)\n"
             f"np.mean(predicted == y_test)   # {evaluation.accuracy(labels, predicted):.4f}  the test accuracy\n"

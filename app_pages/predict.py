@@ -12,7 +12,7 @@ from dashboard import insight as insight_ui
 from dashboard import layout
 from dashboard import models as models_ui
 from dashboard.components import image_browser
-from mnistlib import browse_data, concepts, evaluation, models, plots, store
+from mnistlib import browse_data, concepts, datasets, evaluation, models, plots, store
 from mnistlib.names import as_text
 
 BROWSER_KEY, VIEW_KEY, FAILED_KEY = "predict_browser", "predict_view", "predict_browser_failed"
@@ -161,7 +161,9 @@ def details(view: dict) -> None:
     """The code panel, the tutorial's figure and the grid of 15, for the view the server knows."""
     index, epoch = view["image"], view["epoch"]
     with st.expander("The same in Keras and numpy"):
-        st.caption("`model` is the saved model, `x_test` and `y_test` the test set as loaded (pixels 0–255).")
+        st.caption("`model` is the saved model; " + concepts.test_set_as_loaded(
+            size, card.dataset if card.dataset in datasets.REGISTRY else None, datasets.FULL_SHAPES["y_test"][0])
+            + " " + concepts.STORED_VALUES)
         st.code(code_text(index, epoch), language="python")
     insight_ui.why_this_answer(card, data, index, epoch, epochs, key="predict_why")
     if st.toggle("Show the TensorFlow tutorial's figure (matplotlib) with a PNG download", key="predict_show_figure"):
@@ -264,6 +266,7 @@ def server_image_browser() -> None:
         st.markdown(f"### Predicted: {as_text(class_names[guess])}")
         st.markdown(f"confidence **{row[guess]:.1%}** · true label **{as_text(class_names[truth])}** · "
                     + ("right ✅" if guess == truth else "wrong ❌"))
+        st.caption("Confidence is the probability the model gives its predicted class. " + concepts.note("confidence"))
     details(view)
 
 

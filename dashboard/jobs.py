@@ -12,7 +12,9 @@ from mnistlib.names import as_text
 
 @st.cache_resource(show_spinner=False)
 def _trainer():
-    from mnistlib import training
+    from mnistlib import dataset_reorder, training
+
+    dataset_reorder.reorder_all()  # once per server, before any training: see mnistlib/dataset_reorder.py
 
     return training.get_trainer(journal_jobs=True)
 

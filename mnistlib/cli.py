@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from mnistlib import datasets
+from mnistlib import cli_train, datasets
 
 
 def progress_bar(done: int, total: int, message: str) -> None:
@@ -75,75 +75,6 @@ def command_dataset_remove(arguments) -> int:
     datasets.remove(arguments.name)
     print(f"Removed the dataset {arguments.name}; models trained on it stay in the model store.")
     return 0
-
-
-def command_train(arguments) -> int:
-    from mnistlib.models import ModelSpec
-    from mnistlib.training import TrainRequest, get_trainer
-
-    spec = ModelSpec(
-        architecture=arguments.arch, hidden_units=arguments.units, hidden_layers=arguments.layers,
-        dropout=arguments.dropout, optimizer=arguments.optimizer, learning_rate=arguments.learning_rate,
-        batch_size=arguments.batch_size, validation_split=arguments.validation_split, seed=arguments.seed,
-    )
-    request = TrainRequest(dataset=arguments.dataset, spec=spec, epochs=arguments.epochs,
-                           subset=arguments.subset, name=arguments.name)
-    job = get_trainer().submit(request, owner=_owner(arguments.student))
-    if job.snapshot().reused:
-        print(f"Already trained exactly this (model {job.snapshot().model_id}): the same data, settings and seed give "
-              "the same model, so it was not trained again. Use another --seed for a different run.")
-    else:
-        print(f"Training {datasets.info(arguments.dataset).title}: {spec.describe()}, {arguments.epochs} epochs, "
-              f"on {get_trainer().backend.description}")
-    try:
-        state = _follow(job)
-    except KeyboardInterrupt:
-        print("\nStopping: the model of the last finished epoch is kept.", file=sys.stderr)
-        job.stop()
-        state = job.wait()
-    if state.status == "failed":
-        raise RuntimeError(state.message)
-    if state.model_id is None:
-        print("Stopped before the first epoch finished: nothing was saved.")
-        return 1
-    print(f"test accuracy {state.test_accuracy:.2%}, test loss {state.test_loss:.4f}")
-    print(f"model id {state.model_id} ({state.status}, {len(state.history)} epochs)")
-    return 0
-
-
-def _owner(student: str | None):
-    """Whose list the model goes to: --student NAME (the CLI runs on the server, so it is trusted), else the
-    teacher's."""
-    from mnistlib import names, store
-
-    if student is None:
-        return store.TEACHER
-    display = names.clean(student, 40, "--student")
-    return store.Actor(names.key(display), display)
-
-
-def _follow(job):
-    """Show a job's progress until it ends; returns its final state."""
-    import time
-
-    while True:
-        state = job.snapshot()
-        if state.status in ("finished", "stopped", "failed"):
-            if state.history and state.epochs:  # the bar ends on the last finished epoch, however short it was
-                last = state.history[-1]
-                progress_bar(len(state.history), state.epochs, f"epoch {len(state.history)}/{state.epochs} "
-                             f"loss {last['loss']:.4f} acc {last['accuracy']:.3f}")
-            if len(state.history) < state.epochs or not state.history:
-                sys.stderr.write("\n")
-            return state
-        if state.status == "queued":
-            sys.stderr.write(f"\r  queued: {state.queue_position} ahead{' ' * 40}")
-        elif state.batches:
-            done = (state.epoch - 1 + state.batch / state.batches) / state.epochs
-            last = state.progress[-1] if state.progress else {}
-            progress_bar(int(done * 1000), 1000, f"epoch {state.epoch}/{state.epochs} "
-                         f"loss {last.get('loss', float('nan')):.4f} acc {last.get('accuracy', float('nan')):.3f}")
-        time.sleep(0.2)
 
 
 def command_models(arguments) -> int:
@@ -247,21 +178,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     defaults = ModelSpec()  # one place for defaults: the spec
     train = commands.add_parser("train", help="train a model in a worker process and store it")
-    train.add_argument("--dataset", choices=datasets.available(), default="mnist")
-    train.add_argument("--epochs", type=int, default=5)
-    train.add_argument("--arch", choices=ARCHITECTURES, default=defaults.architecture)
-    train.add_argument("--units", type=int, default=defaults.hidden_units)
-    train.add_argument("--layers", type=int, default=defaults.hidden_layers)
-    train.add_argument("--dropout", type=float, help="default: 0 for dense, 0.25 for cnn")
-    train.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer)
-    train.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    train.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    train.add_argument("--validation-split", type=float, default=defaults.validation_split)
-    train.add_argument("--seed", type=int, default=defaults.seed)
-    train.add_argument("--subset", choices=("full", "small"))
-    train.add_argument("--name")
+    train.add_argument("--dataset", choices=datasets.available(), default="mnist",
+                       help="a built-in dataset or one of the class's own (default: %(default)s)")
+    train.add_argument("--epochs", type=int, default=5, help="passes over the training images (default: %(default)s)")
+    train.add_argument("--arch", choices=ARCHITECTURES, default=defaults.architecture,
+                       help="dense: Flatten then Dense layers; cnn: two convolution blocks first (default: %(default)s)")
+    train.add_argument("--units", type=int, default=defaults.hidden_units,
+                       help="units in each hidden Dense layer, 1 to 1024 (default: %(default)s)")
+    train.add_argument("--layers", type=int, default=defaults.hidden_layers,
+                       help="hidden Dense layers, 1 to 5 (default: %(default)s)")
+    train.add_argument("--dropout", type=float, help="fraction of units dropped in training, 0 to 0.9 "
+                                                     "(default: 0 for dense, 0.25 for cnn)")
+    train.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer,
+                       help="how the weights move after each batch (default: %(default)s)")
+    train.add_argument("--learning-rate", type=float, default=defaults.learning_rate,
+                       help="size of each optimizer step (default: %(default)s)")
+    train.add_argument("--batch-size", type=int, default=defaults.batch_size,
+                       help="images per optimizer step (default: %(default)s)")
+    train.add_argument("--validation-split", type=float, default=defaults.validation_split,
+                       help="last fraction of the training images held back to choose by, 0 to 0.5 "
+                            "(default: %(default)s)")
+    train.add_argument("--seed", type=int, default=defaults.seed,
+                       help="same seed and settings give the same model (default: %(default)s)")
+    train.add_argument("--subset", choices=("full", "small"), help="small: the practice subset (default: the "
+                                                                   "configured one)")
+    train.add_argument("--name", help="the model's name in the lists (default: made from its settings)")
     train.add_argument("--student", help="whose list the model goes to (default: the teacher's)")
-    train.set_defaults(run=command_train)
+    train.set_defaults(run=cli_train.command_train)
 
     reindex = commands.add_parser("reindex", help="rebuild the model store's index from its folders")
     reindex.set_defaults(run=command_reindex)

@@ -18,8 +18,10 @@ NOTES = {
     ),
     "validation": (
         "**Validation split.** A slice of the *training* set (its last part, as Keras does) is held back: the "
-        "weights never learn from it, and it is measured after each epoch. Choose settings by the validation "
-        "figures and keep the test set for the final check."
+        "weights never learn from it, and it is measured after each epoch. MNIST's and Fashion-MNIST's training "
+        "images come in a mixed order, and the class's own datasets are stored shuffled (every class spread "
+        "evenly), so that last part holds every class in about its share. Choose settings by "
+        "the validation figures and keep the test set for the final check."
     ),
     "scaling": (
         "**Why divide by 255?** Pixels are stored as whole numbers 0–255. The model is trained on the pixels "
@@ -44,8 +46,8 @@ NOTES = {
     "relu": (
         "**ReLU** (`max(0, x)`) keeps a positive sum and turns a negative one into 0. Why: without a non-linear "
         "step between them, stacked Dense layers collapse into one linear map (a weighted sum of weighted sums is "
-        "still a weighted sum), however many you stack. A unit is set to 0 only for the image whose sum was "
-        "negative; for other images the same unit is active."
+        "still a weighted sum), however many you stack. A unit is set to 0 for each image whose sum is "
+        "negative, and only for that image: it is zeroed image by image, not switched off for good."
     ),
     "softmax": (
         "**Softmax** turns the output scores, one per class, into a probability distribution: all positive, "
@@ -53,16 +55,18 @@ NOTES = {
         "to 1. `np.argmax` then picks the most probable class as the predicted label."
     ),
     "outputs": (
-        "**Why one output unit per class?** Unit *k* scores class *k*. The predicted label is the unit with the "
-        "highest probability."
+        "**Why one output unit per class?** Unit *k* scores class *k*, so a dataset with 10 classes needs 10 "
+        "output units. The loss for an image of label *k* is −log of unit *k*'s probability (sparse "
+        "cross-entropy picks that unit by the label), and the predicted label is the unit with the highest "
+        "probability."
     ),
     "optimizer": (
         "**Optimizer**: how the weights move after each batch, given the gradient of the loss. **SGD** moves each "
         "weight by the learning rate × its gradient, downhill. **Adam** adapts a step for each weight from "
         "running averages of its recent gradients and of their squares, so it needs less tuning; it is a "
         "general-purpose optimizer, used for text, sound and tables as well as images. **RMSprop** divides "
-        "each weight's step by a running average of its recent squared gradients, like Adam without the running "
-        "average of the gradients themselves."
+        "each weight's step by the square root of a running average of its recent squared gradients, like Adam "
+        "without the running average of the gradients themselves."
     ),
     "loss": (
         "**Sparse categorical cross-entropy** is the loss for labels given as class numbers (0, 1, 2, …): for "
@@ -109,6 +113,28 @@ NOTES = {
         "confidence only says which of its classes it finds most likely, not that the answer is right."
     ),
 }
+
+# The TensorFlow tutorial's other form of the same output layer and loss, said next to the compile code.
+FROM_LOGITS = ("**The tutorial's form.** The current TensorFlow tutorial ends with `layers.Dense(10)` (scores, "
+               "called logits) and compiles with `keras.losses.SparseCategoricalCrossentropy(from_logits=True)`, "
+               "then adds a `layers.Softmax()` for probabilities. It is the same model function as the softmax "
+               "layer and loss here, but the loss is computed from the scores directly, which is numerically "
+               "safer; trained, the two give close but not identical numbers.")
+
+# The numbers a page's code comments show are read from the stored probabilities, not recomputed.
+STORED_VALUES = ("The numbers in the comments are rounded: the page keeps the probabilities as 16-bit floats, so "
+                 "`model.predict` gives values within about ±0.001 of them, and images whose losses nearly tie may "
+                 "come out in another order.")
+
+
+def test_set_as_loaded(size: int, keras_name: str | None, full_size: int) -> str:
+    """What `x_test`, `y_test` are in a page's code: this page's test set, and what Keras's load_data() gives."""
+    text = f"`x_test` and `y_test` are the test set as loaded (pixels 0–255): {size:,} images here"
+    if keras_name and size != full_size:
+        text += (f"; in practice mode this page uses the small test set, while `keras.datasets.{keras_name}"
+                 f".load_data()` gives all {full_size:,}, so its indices and numbers differ")
+    return text + "."
+
 
 # One sentence for every page that meets a stored model whose files cannot be read.
 DAMAGED_MODEL = "This saved model is damaged: pick another one above, or train a new one on the Train page."
@@ -201,15 +227,19 @@ def compile_fit_note(spec, num_classes: int, parameters: int, training_images: i
     learned_from, held_back = split_sizes(training_images, spec.validation_split)
     steps = learned_from // spec.batch_size
     dropout = f" (with dropout {spec.dropout:g} on)" if spec.dropout else ""
+    fit_steps = keras_fit_steps(training_images, spec.validation_split, spec.batch_size)
+    fit_steps_clause = ("" if fit_steps == steps else f"; Keras's `model.fit(...)` keeps the last, smaller batch "
+                        f"and runs {fit_steps:,} per epoch")
     validation = (f"After each epoch, `fit()` measures the loss and accuracy on the {held_back:,} validation images, "
                   "with dropout off." if held_back else "With no validation split, nothing is measured on held-back "
                   "images after each epoch.")
     return (
         f"`model.compile(...)` only records the optimizer ({spec.optimizer}, learning rate {spec.learning_rate:g}), "
-        f"the loss and the metric: nothing is learned yet, and the {parameters:,} parameters keep the random values "
-        "they started with (chosen by the seed).\n\n"
-        f"`model.fit(...)` then repeats, batch by batch — {count(steps, 'batch', 'batches')} of {spec.batch_size} "
-        f"images per epoch here, {steps * epochs:,} in {count(epochs, 'epoch')}:\n"
+        f"the loss and the metric: nothing is learned yet, and the {parameters:,} parameters keep the values they "
+        "started with: the weights random (chosen by the seed), the biases 0.\n\n"
+        f"Training then repeats, batch by batch — this app's loop runs {count(steps, 'full batch', 'full batches')} "
+        f"of {spec.batch_size} images per epoch, {steps * epochs:,} in {count(epochs, 'epoch')}"
+        f"{fit_steps_clause}:\n"
         f"1. **predict**: the model computes the probabilities of the batch's images{dropout};\n"
         "2. **loss**: sparse categorical cross-entropy, −log(probability given to the true class), averaged over "
         f"the batch ({guessing_loss(num_classes):.2f} = ln {num_classes} for a model that gives every class the same "
@@ -221,9 +251,13 @@ def compile_fit_note(spec, num_classes: int, parameters: int, training_images: i
     )
 
 
+# A validation loss this much (relative) above its lowest counts as a rise; smaller changes are epoch-to-epoch noise.
+OVERFITTING_RISE = 0.02
+
+
 def overfitting_verdict(history: list) -> tuple[str, str]:
     """("overfitting" | "not yet" | "unknown", a sentence) from per-epoch records (loss, val_loss), judged on
-    validation: training loss still falling while validation loss has risen from its lowest point."""
+    validation: training loss still falling while validation loss has risen beyond noise from its lowest point."""
     validation = [record.get("val_loss") for record in history]
     if not history or any(value is None for value in validation):
         return "unknown", ("No validation split, so overfitting cannot be judged here: train with a validation "
@@ -235,11 +269,15 @@ def overfitting_verdict(history: list) -> tuple[str, str]:
     if best == last:
         return "not yet", (f"Validation loss is still falling (lowest after the last epoch, {validation[last]:.4f}): "
                            "no sign of overfitting yet; more epochs may still help.")
+    if validation[last] <= validation[best] * (1 + OVERFITTING_RISE):
+        return "not yet", (f"Validation loss has levelled off: lowest after epoch {best + 1} "
+                           f"({validation[best]:.4f}), {validation[last]:.4f} after the last epoch — within "
+                           f"{OVERFITTING_RISE:.0%} of it, too small a change to call overfitting.")
     if history[last]["loss"] < history[best]["loss"]:
         return "overfitting", (
             f"Validation loss was lowest after epoch {best + 1} ({validation[best]:.4f}) and is higher after epoch "
             f"{last + 1} ({validation[last]:.4f}), while training loss kept falling ({history[best]['loss']:.4f} → "
             f"{history[last]['loss']:.4f}): the model has started to **overfit**. About {best + 1} epoch"
-            f"{'s' if best else ''}, or dropout, would avoid it.")
+            f"{'s' if best else ''}, or dropout (or more of it), may reduce it.")
     return "not yet", (f"Validation loss was lowest after epoch {best + 1}, but training loss did not fall after it "
                        "either: training is unsteady rather than overfitting — a lower learning rate may help.")

@@ -54,7 +54,7 @@ REGISTRY = {
     "fashion_mnist": DatasetInfo(
         name="fashion_mnist",
         title="Fashion-MNIST",
-        subject="pieces of clothing",
+        subject="clothes, shoes and bags",
         class_names=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
         sha256={

@@ -254,8 +254,9 @@ def explain(model, image, class_names) -> Explanation:
     predicted, runner_up = (int(index) for index in np.argsort(-probabilities, kind="stable")[:2])
     notes, activations, pushes = [], None, None
     if not image.any():
-        notes.append("The image is blank (every pixel is 0): the network sees no ink, so its answer comes from its "
-                     "biases alone, and gradient × input is zero everywhere.")
+        notes.append("The image is blank (every pixel is 0): the network sees no ink, so the first layer "
+                     "passes on only its biases (through the later layers' weights), and gradient × input is zero "
+                     "everywhere.")
     if probabilities[predicted] < UNSURE_BELOW:
         notes.append(f"The model is unsure: {probabilities[predicted]:.0%} for {class_names[predicted]}, "
                      f"{probabilities[runner_up]:.0%} for {class_names[runner_up]}. Compare what pushed it each way.")

@@ -14,7 +14,8 @@ import numpy as np
 SMOOTHING = 0.98  # fastai's AvgSmoothLoss beta
 EXPLODES_AT = 4.0  # stop when the smoothed loss is this many times its lowest value (fastai's stop_div)
 SKIP_END = 5  # points left out at the end for the suggestions (fastai's lr_find)
-START_RATE, END_RATE, STEPS = 1e-6, 1.0, 100  # fastai's lr_find defaults: 100 batches, rates from 1e-6 to 1
+# This app's range: 100 batches (fastai's default count), rates from 1e-6 to 1 (fastai's defaults are 1e-7 to 10).
+START_RATE, END_RATE, STEPS = 1e-6, 1.0, 100
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ class ModelSpec:
              "hidden units must be a whole number from 1 to 1024."),
             (_is_int(self.hidden_layers) and 1 <= self.hidden_layers <= 5,
              "hidden layers must be a whole number from 1 to 5."),
-            (_is_number(self.dropout) and 0 <= self.dropout < 0.95,
+            (_is_number(self.dropout) and 0 <= self.dropout <= 0.9 + 1e-9,  # the Train page's slider stops at 0.9
              "dropout is a fraction of units to drop: from 0 up to 0.9."),
             (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}."),
             (_is_number(self.learning_rate) and 1e-6 <= self.learning_rate <= 10,
@@ -137,32 +137,38 @@ class LayerRow:
 
 
 def summary(spec: ModelSpec, num_classes: int = NUM_CLASSES) -> list[LayerRow]:
-    """Layers, output shapes (without the batch axis) and parameter counts, as Keras reports them."""
+    """Layers, output shapes (without the batch axis) and parameter counts, as Keras reports them; names as
+    model.summary() gives them in a fresh session: dense, dense_1, dense_2, … per kind of layer."""
     check_num_classes(num_classes)
-    rows = []
+    rows, seen = [], {}
+
+    def name(base: str) -> str:
+        seen[base] = seen.get(base, -1) + 1
+        return base if seen[base] == 0 else f"{base}_{seen[base]}"
+
     height, width = IMAGE_SHAPE
     if spec.architecture == "cnn":
-        rows.append(LayerRow("reshape", "Reshape", (height, width, 1), 0))
+        rows.append(LayerRow(name("reshape"), "Reshape", (height, width, 1), 0))
         channels = 1
-        for block, (filters, kernel_size) in enumerate(CNN_BLOCKS, start=1):
+        for filters, kernel_size in CNN_BLOCKS:
             height, width = height - kernel_size + 1, width - kernel_size + 1
             parameters = (kernel_size * kernel_size * channels + 1) * filters
-            rows.append(LayerRow(f"conv2d_{block}", "Conv2D", (height, width, filters), parameters))
+            rows.append(LayerRow(name("conv2d"), "Conv2D", (height, width, filters), parameters))
             height, width, channels = height // 2, width // 2, filters
-            rows.append(LayerRow(f"max_pooling2d_{block}", "MaxPooling2D", (height, width, filters), 0))
+            rows.append(LayerRow(name("max_pooling2d"), "MaxPooling2D", (height, width, filters), 0))
         flat = height * width * channels
     else:
         flat = height * width
-    rows.append(LayerRow("flatten", "Flatten", (flat,), 0))
+    rows.append(LayerRow(name("flatten"), "Flatten", (flat,), 0))
     if spec.architecture == "cnn" and spec.dropout:
-        rows.append(LayerRow("dropout", "Dropout", (flat,), 0))
+        rows.append(LayerRow(name("dropout"), "Dropout", (flat,), 0))
     inputs = flat
-    for layer in range(1, spec.hidden_layers + 1):
-        rows.append(LayerRow(f"dense_{layer}", "Dense", (spec.hidden_units,), (inputs + 1) * spec.hidden_units))
+    for _ in range(spec.hidden_layers):
+        rows.append(LayerRow(name("dense"), "Dense", (spec.hidden_units,), (inputs + 1) * spec.hidden_units))
         if spec.dropout:
-            rows.append(LayerRow(f"dropout_{layer}", "Dropout", (spec.hidden_units,), 0))
+            rows.append(LayerRow(name("dropout"), "Dropout", (spec.hidden_units,), 0))
         inputs = spec.hidden_units
-    rows.append(LayerRow("output", "Dense", (num_classes,), (inputs + 1) * num_classes))
+    rows.append(LayerRow(name("dense"), "Dense", (num_classes,), (inputs + 1) * num_classes))
     return rows
 
 

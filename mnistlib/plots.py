@@ -133,7 +133,8 @@ def probability_bar(probabilities, class_names, true_label=None, title=None, hei
     colours[predicted] = WRONG
     if true_label is not None:
         colours[int(true_label)] = RIGHT
-    legend = "red: predicted · blue: true label" + (" (blue when they agree)" if true_label is not None else "")
+    # Without a true label (Draw) there is no blue bar, so the legend names only what is shown.
+    legend = "red: predicted" + (" · blue: true label (blue when they agree)" if true_label is not None else "")
     return go.Figure(
         data=[go.Bar(x=list(class_names), y=probabilities, marker_color=colours, customdata=np.arange(len(probabilities)),
                      hovertemplate="%{x}: %{y:.3f}<extra></extra>", textposition="outside",

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnistlib import config, dataset_checks, dataset_registry, datasets, names, store
+from mnistlib import config, dataset_checks, dataset_registry, datasets, names, store, training_order
 from mnistlib.dataset_checks import NAME_PATTERN, PARTS
 
 META_FILE = "dataset.json"
@@ -72,14 +72,16 @@ def add(name: str, arrays: dict, class_names, title: str | None = None, source: 
         added_by=None):
     """Store a user dataset (checked, with its checksums) and return its DatasetInfo; ValueError for bad input.
 
-    arrays: x_train (N, 28, 28) uint8 0–255, y_train (N,) integers 0..classes-1, x_test, y_test the same;
+    arrays: x_train (N, 28, 28) uint8 0–255 (stored in training_order.stratified_order), y_train (N,) integers 0..classes-1, x_test, y_test the same;
     added_by: the store.Actor adding it (None: the command line), who may remove it later.
     """
     name = check_new_name(name)
     class_names = dataset_checks.check_class_names(class_names)
     arrays = dataset_checks.check_arrays(arrays, len(class_names))
     dataset_checks.check_class_sizes(class_names, arrays["y_train"], arrays["y_test"])
-    meta = {"format": 1, "name": name, "title": names.clean(title or name, 60, "A dataset title"),
+    # Stored shuffled and stratified: the validation split holds back the training set's last part.
+    arrays = training_order.reorder_training(arrays)
+    meta = {"format": 1, "train_order": training_order.ORDER_NAME, "name": name, "title": names.clean(title or name, 60, "A dataset title"),
             "class_names": list(class_names), "sha256": {part: datasets.checksum(arrays[part]) for part in PARTS},
             "source": str(source), "created": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "notes": [str(note) for note in notes],

@@ -1,11 +1,12 @@
 """The command line: info prints the seed's answers; bad arguments exit non-zero with one line."""
 
+import os
 import subprocess
 import sys
 
 import pytest
 
-from mnistlib import cli
+from mnistlib import cli, config
 
 
 def run_cli(*arguments, env=None):
@@ -47,3 +48,17 @@ def test_missing_data_is_one_line_and_non_zero(tmp_path):
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: MNIST digits has not been fetched yet")
+
+
+def test_train_prints_validation_before_test_and_a_clean_piped_log(tmp_path):
+    """Piped (as to a file or a CI log), the progress is not redrawn line after line; the result names the last
+    epoch's training and validation accuracy (to choose by) before the test accuracy."""
+    environment = {**os.environ, "MNISTLIB_MODELS_DIR": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, "-m", "mnistlib", "train", "--subset", "small", "--epochs", "2",
+                             "--seed", "7"], cwd=config.REPO_ROOT, env=environment, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    figures = next(index for index, line in enumerate(lines) if line.startswith("last epoch: training accuracy"))
+    assert "validation accuracy" in lines[figures] and lines[figures + 1].startswith("test accuracy")
+    assert "\r" not in result.stderr and result.stderr.count("queued") <= 1
+    assert "epoch 2/2" in result.stderr

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from mnistlib import datasets, evaluation, models, plots
+from mnistlib import datasets, evaluation, models, plots, training_order
 from tests.test_importing import digit_zip, make_zip
 
 pytestmark = pytest.mark.usefixtures("data_dir")  # an empty data folder (conftest.py)
@@ -22,8 +22,10 @@ def three_class_arrays(rng) -> dict:
 
 
 def test_add_then_load_round_trips_with_checksums(rng, data_dir):
-    arrays = three_class_arrays(rng)
-    entry = datasets.add("shapes", arrays, ["circle", "square", "triangle"], title="Shapes", source="shapes.zip",
+    # Stored with the training set in the stratified order (see tests/test_training_order.py).
+    given = three_class_arrays(rng)
+    arrays = training_order.reorder_training(given)
+    entry = datasets.add("shapes", given, ["circle", "square", "triangle"], title="Shapes", source="shapes.zip",
                          notes=["3 classes."])
     assert entry.custom and entry.class_names == ("circle", "square", "triangle") and entry.notes == ("3 classes.",)
     assert datasets.available() == ["mnist", "fashion_mnist", "shapes"]

@@ -16,6 +16,7 @@ from mnistlib import models
         ({"hidden_units": 64.5}, "Hidden units must be a whole number"),
         ({"hidden_layers": 9}, "Hidden layers must be"),
         ({"dropout": 1.0}, "Dropout is a fraction"),
+        ({"dropout": 0.93}, "from 0 up to 0.9"),
         ({"optimizer": "lbfgs"}, "Optimizer must be one of adam, sgd, rmsprop"),
         ({"learning_rate": 0}, "Learning rate must be between"),
         ({"learning_rate": float("nan")}, "Learning rate must be between"),
@@ -83,3 +84,19 @@ def test_optimizer_choice_reaches_keras():
     model = models.build(models.ModelSpec(optimizer="rmsprop", learning_rate=0.01))
     assert isinstance(model.optimizer, keras.optimizers.RMSprop)
     assert float(model.optimizer.learning_rate) == pytest.approx(0.01)
+
+
+@pytest.mark.parametrize("spec", [models.ModelSpec(), models.ModelSpec(architecture="cnn", hidden_layers=2)])
+def test_summary_names_are_kerass_in_a_fresh_session(spec):
+    """The names a student sees from model.summary() of the code shown, run once in a fresh interpreter."""
+    import json
+    import subprocess
+    import sys
+
+    code = ("import json, sys; from mnistlib import models; "
+            "spec = models.ModelSpec(**json.loads(sys.argv[1])); "
+            "print(json.dumps([layer.name for layer in models.build(spec).layers]))")
+    settings = {"architecture": spec.architecture, "hidden_layers": spec.hidden_layers}
+    names = subprocess.run([sys.executable, "-c", code, json.dumps(settings)], capture_output=True, text=True,
+                           check=True).stdout.strip().splitlines()[-1]
+    assert [row.name for row in models.summary(spec)] == json.loads(names)

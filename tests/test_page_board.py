@@ -87,7 +87,7 @@ def test_the_board_lists_every_model_with_who_and_settings_and_hides_test_accura
     assert shown["Validation accuracy"][1] == pytest.approx(stopped.val_accuracy)
     assert set(shown["Dataset"]) == {"MNIST digits"} and set(shown["Subset"]) == {"small"}
     assert board.TEST_COLUMN not in shown.columns
-    assert "Test accuracy is hidden until your teacher reveals it" in texts(app)
+    assert "test accuracy is hidden until your teacher reveals it" in texts(app) and "stays hidden" not in texts(app)
     assert "The test set is the final exam" in texts(app)
     assert not [widget for widget in app.toggle if widget.key == "teacher_reveal_test"]  # students cannot reveal
 

@@ -86,6 +86,8 @@ def test_predict_falls_back_to_the_server_browser(stored_mnist_model):
                    session={"predict_browser_failed": failed})
     assert "could not show the test images here: the data did not arrive within 30 seconds." in texts(app)
     assert in_page_browser(app) is None
+    assert "Confidence is the probability the model gives its predicted class" in texts(app)
+    assert "16-bit floats" in texts(app)  # the code's numbers are said to be rounded
     app.button(key="predict_next").click().run()
     assert app.number_input(key="predict_index").value == 6
     app.button(key="predict_previous").click().run()

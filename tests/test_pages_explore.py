@@ -107,7 +107,8 @@ def test_bad_uploads_show_one_clear_error(stored_mnist_model, name, content):
 
 def test_a_fashion_model_says_it_knows_clothes(stored_fashion_model):
     app = run_page("app_pages/draw.py", query={"dataset": "fashion_mnist", "model": stored_fashion_model.id})
-    assert "it knows clothes, not digits" in texts(app)
+    assert "it knows clothes, shoes and bags, not digits" in texts(app)
+    assert "Draw one piece of clothing, shoe or bag" in texts(app)  # the prompt follows the dataset
 
 
 def test_compare_shows_both_accuracies_and_the_disagreements(stored_mnist_model):

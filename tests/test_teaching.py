@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from mnistlib import concepts, datasets, evaluation, models, store, training
+from mnistlib import concepts, datasets, evaluation, insight, models, plots, store, training
 from tests.conftest import train_and_store
 from tests.page_runs import run_page, texts
 from tests.test_pages_explore import png_bytes
@@ -56,7 +56,7 @@ def trained_steps(tmp_path_factory):
 def test_the_steps_per_epoch_the_train_page_states_are_the_trainings(trained_steps, batch_size, validation_split):
     app = run_page("app_pages/train.py", query={"batch": str(batch_size), "val": str(validation_split)})
     stated = stated_number(r"\*\*([\d,]+) steps per epoch here\*\*", texts(app))
-    assert stated_number(r"— ([\d,]+) batches of", texts(app)) == stated  # the compile()/fit() explanation
+    assert stated_number(r"loop runs ([\d,]+) full batches of", texts(app)) == stated  # the compile()/fit() explanation
     assert trained_steps[batch_size, validation_split] == stated
 
 
@@ -91,7 +91,8 @@ def test_one_step_one_image_and_one_epoch_are_singular():
     assert "the last 11 images of each epoch's shuffled order are left out" in text and "would run 2 steps" in text
     assert "the last 1 image of each epoch's shuffled order is left out" in concepts.steps_note(33, 0.0, 32)
     note = concepts.compile_fit_note(models.ModelSpec(batch_size=32), 10, 101_770, 40, 1)
-    assert "1 batch of 32 images per epoch here, 1 in 1 epoch:" in note
+    assert "runs 1 full batch of 32 images per epoch, 1 in 1 epoch; Keras's `model.fit(...)`" in note
+    assert "runs 2 per epoch:" in note
 
 
 # ## The Train page's other numbers
@@ -108,6 +109,7 @@ def test_the_parameter_count_the_train_page_states_is_keras(query, spec):
     parameters = models.build(spec).count_params()
     assert f"**Total parameters: {parameters:,}**" in text
     assert f"for each of the {parameters:,} parameters" in text and f"the {parameters:,} parameters keep" in text
+    assert concepts.FROM_LOGITS in text  # the tutorial's logits + from_logits=True form, explained by the code
 
 
 def test_the_learning_rate_and_loss_notes_use_the_class_count():
@@ -128,6 +130,22 @@ def test_overfitting_is_judged_on_validation():
     assert concepts.overfitting_verdict(history([0.5, 0.6, 0.7], [0.4, 0.5, 0.6]))[0] == "not yet"  # unsteady
     assert concepts.overfitting_verdict(history([0.5], [0.4]))[0] == "unknown"
     assert concepts.overfitting_verdict([{"epoch": 1, "loss": 0.5, "val_loss": None}])[0] == "unknown"
+    # A rise within noise (0.1500 → 0.1501) is not overfitting; a real rise "may" be reduced, not "would".
+    assert concepts.overfitting_verdict(history([0.5, 0.3, 0.2], [0.2, 0.1500, 0.1501]))[0] == "not yet"
+    assert "may reduce it" in sentence and "would avoid" not in sentence
+
+
+def test_the_concept_notes_state_what_keras_does():
+    assert "only for that image" in concepts.note("relu") and "for other images" not in concepts.note("relu")
+    assert "square root of a running average" in concepts.note("optimizer")
+    assert "10 output units" in concepts.note("outputs") and "−log of unit *k*" in concepts.note("outputs")
+    spec = models.ModelSpec()
+    model = models.build(spec)
+    assert all(not np.any(bias.numpy()) for bias in (layer.bias for layer in model.layers if hasattr(layer, "bias")))
+    text = concepts.compile_fit_note(spec, 10, model.count_params(), 60000, 5)
+    # 54,000 / 32 = 1,687.5: the app's loop runs the 1,687 full batches, Keras's fit also the last partial one.
+    assert "the biases 0" in text and "runs 1,687 full batches of 32" in text and "runs 1,688 per epoch" in text
+    assert concepts.keras_fit_steps(60000, 0.1, 32) == 1688 and concepts.steps_per_epoch(60000, 0.1, 32) == 1687
 
 
 # ## The Dataset page
@@ -165,6 +183,11 @@ def test_mistakes_names_the_list_for_what_it_sorts_by(stored_mnist_model):
     app = run_page("app_pages/mistakes.py", query={"model": stored_mnist_model.id})
     assert "The mistakes with the largest loss" in [header.value for header in app.subheader]
     assert "most confident" not in texts(app).lower() and "model.predict(x_test / 255.0)" in texts(app)
+    # Practice mode: the snippet's load_data() gives 10,000 test images, not the page's 200; values are rounded.
+    assert ("200 images here; in practice mode this page uses the small test set, while "
+            "`keras.datasets.mnist.load_data()` gives all 10,000") in texts(app)
+    assert concepts.STORED_VALUES in texts(app)
+    assert concepts.test_set_as_loaded(10_000, "mnist", 10_000).endswith("10,000 images here.")
 
 
 def test_compare_shows_each_models_validation_accuracy(stored_mnist_model):
@@ -173,6 +196,11 @@ def test_compare_shows_each_models_validation_accuracy(stored_mnist_model):
     metrics = {metric.label: metric.value for metric in app.metric}
     for letter, card in (("A", stored_mnist_model), ("B", other)):
         assert metrics[f"Validation accuracy of {letter}"] == f"{card.history[-1]['val_accuracy']:.2%}"
+    # The difference is on validation (the figure to choose by), in percentage points, not on test.
+    deltas = {metric.label: metric.delta for metric in app.metric}
+    points = (other.history[-1]["val_accuracy"] - stored_mnist_model.history[-1]["val_accuracy"]) * 100
+    assert deltas["Validation accuracy of B"] == f"{points:+.2f} points vs A"
+    assert not deltas["Test accuracy of B"]
 
 
 def test_draw_says_confidence_is_not_certainty_for_digits(stored_mnist_model):
@@ -182,6 +210,24 @@ def test_draw_says_confidence_is_not_certainty_for_digits(stored_mnist_model):
     assert not app.exception and "Confidence is not certainty" in texts(app)
     probabilities = models.predict_images(store.load_model(stored_mnist_model.id), data.x_test[:1])[0]
     assert f"confidence **{probabilities.max():.1%}**" in texts(app)
+    assert "Draw one digit" in texts(app)
+
+
+def test_texts_name_only_what_is_there():
+    probabilities = np.full(10, 0.1)
+    legend = plots.probability_bar(probabilities, list("0123456789")).layout.annotations[0].text
+    assert legend == "red: predicted"  # Draw: no true label, so no blue bar to name
+    assert "blue: true label" in plots.probability_bar(probabilities, list("0123456789"), 3).layout.annotations[0].text
+    assert "bags" in datasets.info("fashion_mnist").subject
+    model = models.build(models.ModelSpec())
+    blank = insight.explain(model, np.zeros((28, 28), np.uint8), [str(digit) for digit in range(10)])
+    assert any("through the later layers' weights" in note for note in blank.notes)
+    assert "its answer comes from its biases alone" not in " ".join(blank.notes)
+
+
+def test_the_dataset_page_says_how_many_of_the_training_images_adjust_the_weights():
+    text = texts(run_page("app_pages/dataset.py", query={"dataset": "mnist"}))
+    assert "the weights are adjusted on 900 of the 1,000 training images" in text
 
 
 def test_insight_states_the_images_per_class(stored_mnist_model):

@@ -17,8 +17,9 @@ JOB_KEY = "lr_job_id"  # the finder's job, kept apart from the training's "job_i
 RATE_WIDGET = "train_learning_rate"  # the learning-rate control of dashboard.train.settings
 USED_KEY = "lr_used_message"
 
-WHAT = (f"A short run, fastai's `lr_find`: up to {lr_finder.STEPS} batches of training images with the learning "
-        f"rate rising exponentially from {lr_finder.START_RATE:.0e} to {lr_finder.END_RATE:g}, recording the loss "
+WHAT = (f"A short run like fastai's `lr_find`, with this app's range: up to {lr_finder.STEPS} batches of training images with the learning "
+        f"rate rising exponentially from {lr_finder.START_RATE:.0e} to {lr_finder.END_RATE:g} (fastai's default "
+        "range is 1e-07 to 10), recording the loss "
         "after each batch. Too low a rate barely moves the loss, too high makes it explode; a good one lies on the "
         "steep downhill part. It uses your settings above (network, optimizer, batch size, validation split, "
         "seed) except the learning rate, which it varies itself, and it keeps no model. Like a training, it runs "

@@ -52,7 +52,8 @@ def test_quick_start_train_and_browse(page, app_server, trained):
     settle(page)
     index = 3
     expect(page.locator("h3", has_text="Predicted:")).to_have_text(f"Predicted: {int(np.argmax(probabilities[index]))}")
-    expect(page.get_by_text("confidence")).to_contain_text(f"true label {data.y_test[index]}")
+    # The figure's line (the caption below it defines confidence, capitalised, and is not this line).
+    expect(page.get_by_text(re.compile(r"^confidence [\d.]+%"))).to_contain_text(f"true label {data.y_test[index]}")
     expect(page.locator("svg.chart .bars path")).to_have_count(10)  # the histogram is drawn
 
 

@@ -1,0 +1,89 @@
+"""`python -m mnistlib train`: train in the trainer's worker, follow its progress (rich), then print the last
+epoch's training and validation accuracy (choose by validation) before the test figures."""
+
+import sys
+
+from mnistlib import datasets
+
+
+def command_train(arguments) -> int:
+    from mnistlib import dataset_reorder
+    from mnistlib.models import ModelSpec
+    from mnistlib.training import TrainRequest, get_trainer
+
+    dataset_reorder.reorder_all()  # an own dataset stored before the stratified order gets it first, as the app does
+    spec = ModelSpec(
+        architecture=arguments.arch, hidden_units=arguments.units, hidden_layers=arguments.layers,
+        dropout=arguments.dropout, optimizer=arguments.optimizer, learning_rate=arguments.learning_rate,
+        batch_size=arguments.batch_size, validation_split=arguments.validation_split, seed=arguments.seed,
+    )
+    request = TrainRequest(dataset=arguments.dataset, spec=spec, epochs=arguments.epochs,
+                           subset=arguments.subset, name=arguments.name)
+    job = get_trainer().submit(request, owner=_owner(arguments.student))
+    if job.snapshot().reused:
+        print(f"Already trained exactly this (model {job.snapshot().model_id}): the same data, settings and seed give "
+              "the same model, so it was not trained again. Use another --seed for a different run.")
+    else:
+        print(f"Training {datasets.info(arguments.dataset).title}: {spec.describe()}, {arguments.epochs} epochs, "
+              f"on {get_trainer().backend.description}")
+    try:
+        state = _follow(job)
+    except KeyboardInterrupt:
+        print("\nStopping: the model of the last finished epoch is kept.", file=sys.stderr)
+        job.stop()
+        state = job.wait()
+    if state.status == "failed":
+        raise RuntimeError(state.message)
+    if state.model_id is None:
+        print("Stopped before the first epoch finished: nothing was saved.")
+        return 1
+    last = state.history[-1]
+    validation = (f", validation accuracy {last['val_accuracy']:.2%}" if last.get("val_accuracy") is not None
+                  else " (no validation split)")
+    # Choose by validation: it comes first; the test figure is the final check.
+    print(f"last epoch: training accuracy {last['accuracy']:.2%}{validation}")
+    print(f"test accuracy {state.test_accuracy:.2%}, test loss {state.test_loss:.4f}")
+    print(f"model id {state.model_id} ({state.status}, {len(state.history)} epochs)")
+    return 0
+
+
+def _owner(student: str | None):
+    """Whose list the model goes to: --student NAME (the CLI runs on the server, so it is trusted), else the
+    teacher's."""
+    from mnistlib import names, store
+
+    if student is None:
+        return store.TEACHER
+    display = names.clean(student, 40, "--student")
+    return store.Actor(names.key(display), display)
+
+
+def _follow(job):
+    """Show a job's progress on stderr until it ends (rich: a live bar in a terminal; piped to a file or a CI
+    log, no redrawing, only the final line); returns its final state."""
+    import time
+
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TextColumn("{task.fields[figures]}"))
+    with Progress(*columns, console=Console(stderr=True)) as progress:
+        task = progress.add_task("starting", total=1000, figures="")
+        while True:
+            state = job.snapshot()
+            if state.status in ("finished", "stopped", "failed"):
+                if state.history and state.epochs:  # the bar ends on the last finished epoch, however short it was
+                    last = state.history[-1]
+                    progress.update(task, completed=1000 * len(state.history) / state.epochs,
+                                    description=f"epoch {len(state.history)}/{state.epochs}",
+                                    figures=f"loss {last['loss']:.4f} acc {last['accuracy']:.3f}")
+                return state
+            if state.status == "queued":
+                progress.update(task, description=f"queued: {state.queue_position} ahead")
+            elif state.batches:
+                done = (state.epoch - 1 + state.batch / state.batches) / state.epochs
+                last = state.progress[-1] if state.progress else {}
+                progress.update(task, completed=int(done * 1000), description=f"epoch {state.epoch}/{state.epochs}",
+                                figures=f"loss {last.get('loss', float('nan')):.4f} "
+                                        f"acc {last.get('accuracy', float('nan')):.3f}")
+            time.sleep(0.2)
