@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import layout
 from mnistlib import concepts, datasets, evaluation, plots, store
-from mnistlib.names import as_text
+from mnistlib.names import as_chart_text, as_text
 
 GALLERY_PAGE = 36  # images shown per "page" of a cell's gallery
 PAIRS_SHOWN = 8
@@ -96,8 +96,9 @@ if "mistakes_true" not in st.session_state or "mistakes_predicted" not in st.ses
 def cell_clicked() -> None:
     """A click on the heatmap selects one invisible marker per cell: x is the predicted, y the true class."""
     points = st.session_state["mistakes_matrix"].selection.points
-    if points and str(points[0].get("y")) in names and str(points[0].get("x")) in names:
-        select_cell(names.index(str(points[0]["y"])), names.index(str(points[0]["x"])))
+    shown = [as_chart_text(name) for name in names]  # the heatmap's categories, as the chart shows them
+    if points and str(points[0].get("y")) in shown and str(points[0].get("x")) in shown:
+        select_cell(shown.index(str(points[0]["y"])), shown.index(str(points[0]["x"])))
 
 
 # ## The matrix, the most confused pairs and the images of one cell (rerun on their own)

@@ -7,6 +7,8 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from plotly.colors import qualitative
 
+from mnistlib.names import as_chart_text
+
 # Red where more ink raises the probability, blue where it lowers it, see-through near zero (the image shows).
 DIVERGING = [[0.0, "rgba(33,102,172,0.95)"], [0.5, "rgba(247,247,247,0)"], [1.0, "rgba(178,24,43,0.95)"]]
 HEAT = [[0.0, "rgba(255,237,160,0)"], [0.4, "rgba(254,178,76,0.6)"], [1.0, "rgba(189,0,38,0.9)"]]
@@ -137,7 +139,7 @@ def hidden_space_figure(points, labels, predicted, class_names, ranges=None, hei
     keeps the axes fixed, e.g. across epochs.
     """
     points, labels, predicted = np.asarray(points), np.asarray(labels), np.asarray(predicted)
-    names = list(class_names)
+    names = [as_chart_text(name) for name in class_names]
     details = np.stack([np.arange(len(labels)), labels, predicted], axis=1)
     hover = [f"test image {index}<br>true: {names[true]}<br>predicted: {names[guess]}"
              for index, true, guess in details]

@@ -1,5 +1,6 @@
 """Names typed by people (students, models): cleaned to plain text, or refused with a sentence that says why."""
 
+import html
 import re
 import unicodedata
 
@@ -35,6 +36,11 @@ def clean(text, max_length: int, what: str = "A name") -> str:
 def key(text: str) -> str:
     """The identity of a cleaned name: case- and width-insensitive, so "Ada" and "ADA" are the same person."""
     return unicodedata.normalize("NFKC", text).casefold()
+
+
+def as_chart_text(text) -> str:
+    """A user value as Plotly text: its tags (<b>, <a href>, which Plotly draws) shown as typed, never as markup."""
+    return html.escape(str(text), quote=False)
 
 
 def as_text(text) -> str:

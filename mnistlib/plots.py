@@ -13,6 +13,8 @@ import plotly.graph_objects as go
 from matplotlib.figure import Figure
 from PIL import Image
 
+from mnistlib.names import as_chart_text
+
 RIGHT, WRONG, OTHER = "#1f5fbf", "#d62728", "#9e9e9e"  # the tutorial's blue, red and grey
 
 
@@ -136,7 +138,7 @@ def probability_bar(probabilities, class_names, true_label=None, title=None, hei
     # Without a true label (Draw) there is no blue bar, so the legend names only what is shown.
     legend = "red: predicted" + (" · blue: true label (blue when they agree)" if true_label is not None else "")
     return go.Figure(
-        data=[go.Bar(x=list(class_names), y=probabilities, marker_color=colours, customdata=np.arange(len(probabilities)),
+        data=[go.Bar(x=[as_chart_text(name) for name in class_names], y=probabilities, marker_color=colours, customdata=np.arange(len(probabilities)),
                      hovertemplate="%{x}: %{y:.3f}<extra></extra>", textposition="outside",
                      text=[f"{p:.0%}" if p >= 0.01 else "" for p in probabilities])],
         layout=dict(title=title, height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
@@ -157,7 +159,7 @@ def confusion_heatmap(matrix, class_names, normalized: bool = False) -> go.Figur
     np.fill_diagonal(off_diagonal, np.nan)
     text = [[f"{counts[i, j]}<br>{fractions[i, j]:.0%}" if normalized else f"{counts[i, j]}"
              for j in range(len(class_names))] for i in range(len(class_names))]
-    names = list(class_names)
+    names = [as_chart_text(name) for name in class_names]
     rows, columns = np.indices(counts.shape)
     # Ten classes fit the page's 520 px; more classes get a taller figure and smaller click targets.
     height = 520 + 20 * max(0, len(names) - 10)
@@ -231,7 +233,7 @@ def image_figure(image, title=None, show_values: bool = False, scaled: bool = Fa
 
 def class_counts_bar(counts, class_names, title=None) -> go.Figure:
     """How many images each class has."""
-    figure = go.Figure(go.Bar(x=list(class_names), y=np.asarray(counts), marker_color=RIGHT,
+    figure = go.Figure(go.Bar(x=[as_chart_text(name) for name in class_names], y=np.asarray(counts), marker_color=RIGHT,
                               hovertemplate="%{x}: %{y}<extra></extra>"))
     figure.update_layout(title=title, height=300, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
                          xaxis=dict(type="category"), yaxis=dict(title="images"))

@@ -46,3 +46,19 @@ def test_the_hostile_title_is_only_text():
 def test_markdown_escape_is_the_same_function():
     assert names.markdown_escape is names.as_text
     assert names.as_text(3) == "3"
+
+
+def test_chart_text_keeps_plotly_tags_as_typed():
+    import numpy as np
+
+    from mnistlib import plots
+    from mnistlib.names import as_chart_text
+
+    hostile = ["<b>bold</b>", '<a href="https://e.ex">x</a>', "a & b"]
+    assert as_chart_text(hostile[0]) == "&lt;b&gt;bold&lt;/b&gt;" and as_chart_text("plain") == "plain"
+    bars = plots.probability_bar(np.array([0.2, 0.5, 0.3]), hostile)
+    heatmap = plots.confusion_heatmap(np.eye(3, dtype=int), hostile)
+    counts = plots.class_counts_bar([1, 2, 3], hostile)
+    for shown in (list(bars.data[0].x), list(heatmap.data[0].x), list(heatmap.data[0].y), list(counts.data[0].x)):
+        assert shown == [as_chart_text(name) for name in hostile]
+        assert not any("<" in name for name in shown)
