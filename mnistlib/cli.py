@@ -78,6 +78,7 @@ def command_dataset_remove(arguments) -> int:
 
 
 def command_train(arguments) -> int:
+    from mnistlib import cli_lab
     from mnistlib.models import ModelSpec
     from mnistlib.training import TrainRequest, get_trainer
 
@@ -87,13 +88,14 @@ def command_train(arguments) -> int:
         batch_size=arguments.batch_size, validation_split=arguments.validation_split, seed=arguments.seed,
     )
     request = TrainRequest(dataset=arguments.dataset, spec=spec, epochs=arguments.epochs,
-                           subset=arguments.subset, name=arguments.name)
+                           subset=arguments.subset, name=arguments.name, **cli_lab.request_settings(arguments))
     job = get_trainer().submit(request, owner=_owner(arguments.student))
     if job.snapshot().reused:
         print(f"Already trained exactly this (model {job.snapshot().model_id}): the same data, settings and seed give "
               "the same model, so it was not trained again. Use another --seed for a different run.")
     else:
-        print(f"Training {datasets.info(arguments.dataset).title}: {spec.describe()}, {arguments.epochs} epochs, "
+        print(f"Training {datasets.info(arguments.dataset).title}: {spec.describe()}, {arguments.epochs} epochs"
+              f"{cli_lab.describe(request)}, "
               f"on {get_trainer().backend.description}")
     try:
         state = _follow(job)
@@ -261,6 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--subset", choices=("full", "small"))
     train.add_argument("--name")
     train.add_argument("--student", help="whose list the model goes to (default: the teacher's)")
+    from mnistlib import cli_lab
+
+    cli_lab.add_arguments(train)
     train.set_defaults(run=command_train)
 
     reindex = commands.add_parser("reindex", help="rebuild the model store's index from its folders")
