@@ -1,6 +1,10 @@
 """The overfitting lab's settings on the Train page: from a lesson link (locked, hidden, bad values warned), the
 sizes said in a caption, refused values as a sentence, and a training that uses them (AppTest)."""
 
+import re
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
 import pytest
 
 from dashboard import jobs
@@ -53,3 +57,12 @@ def test_a_training_with_the_lab_settings_sends_them_in_its_request():
     assert state.status == "finished", state.message
     card = store.load_card(state.model_id)
     assert (card.train_images, card.label_noise, card.labels_changed) == (300, 0.2, 60)
+
+
+def test_the_readmes_lab_link_opens_what_it_says():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    [link] = [found for found in re.findall(r"`(http://localhost:8501/Train\?[^`]+)`", readme) if "train_images" in found]
+    app = run_page("app_pages/train.py", query=dict(parse_qsl(urlsplit(link).query)))
+    assert not app.warning and not app.error
+    assert app.number_input(key="train_train_images").value == 500 and app.slider(key="train_label_noise").disabled
+    assert "150 of those 500 training labels are replaced by a wrong class" in texts(app)
