@@ -17,7 +17,8 @@ data = layout.require_dataset(name)
 num_classes = len(data.class_names)
 
 spec, epochs = train_settings.settings(data)
-train_lesson_link.lesson_link(name, spec, epochs)
+lab = train_settings.lab_values()  # the overfitting lab's settings, for the request
+train_lesson_link.lesson_link(name, spec, epochs, lab)
 challenge_ui.plan_check(name, spec, epochs, data)
 if spec is not None:
     train_summary.model_summary(spec, epochs, data)
@@ -27,4 +28,4 @@ actor = identity.require_actor("train")
 train_lr_finder.finder_section(name, spec)
 # Train, Stop, Live curves and the job's view rerun on their own (a fragment): a click there does not redraw the
 # settings and summary above, which on one small machine would take the watching browser's CPU from the training.
-st.fragment(train_live.controls)(name, spec, epochs, num_classes, actor)
+st.fragment(train_live.controls)(name, spec, epochs, num_classes, actor, lab)

@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from mnistlib import cli_train, datasets
+from mnistlib import cli_lab, cli_train, datasets
 
 
 def progress_bar(done: int, total: int, message: str) -> None:
@@ -204,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                                    "configured one)")
     train.add_argument("--name", help="the model's name in the lists (default: made from its settings)")
     train.add_argument("--student", help="whose list the model goes to (default: the teacher's)")
+    cli_lab.add_arguments(train)
     train.set_defaults(run=cli_train.command_train)
 
     reindex = commands.add_parser("reindex", help="rebuild the model store's index from its folders")

@@ -3,7 +3,7 @@ epoch's training and validation accuracy (choose by validation) before the test 
 
 import sys
 
-from mnistlib import datasets
+from mnistlib import cli_lab, datasets
 
 
 def command_train(arguments) -> int:
@@ -18,14 +18,14 @@ def command_train(arguments) -> int:
         batch_size=arguments.batch_size, validation_split=arguments.validation_split, seed=arguments.seed,
     )
     request = TrainRequest(dataset=arguments.dataset, spec=spec, epochs=arguments.epochs,
-                           subset=arguments.subset, name=arguments.name)
+                           subset=arguments.subset, name=arguments.name, **cli_lab.request_settings(arguments))
     job = get_trainer().submit(request, owner=_owner(arguments.student))
     if job.snapshot().reused:
         print(f"Already trained exactly this (model {job.snapshot().model_id}): the same data, settings and seed give "
               "the same model, so it was not trained again. Use another --seed for a different run.")
     else:
-        print(f"Training {datasets.info(arguments.dataset).title}: {spec.describe()}, {arguments.epochs} epochs, "
-              f"on {get_trainer().backend.description}")
+        print(f"Training {datasets.info(arguments.dataset).title}: {spec.describe()}, {arguments.epochs} epochs"
+              f"{cli_lab.describe(request)}, on {get_trainer().backend.description}")
     try:
         state = _follow(job)
     except KeyboardInterrupt:

@@ -16,6 +16,16 @@ NOTES = {
         "(epochs, units, learning rate…) by those test figures, or the test set stops being a fair final check: "
         "choose by the validation figures."
     ),
+    "train_images": (
+        "**Training images.** The network learns from a seeded subset of this many training images, each class "
+        "keeping its share (0: all of them), while the validation images stay the same held-out ones, so with few "
+        "images you can watch it memorise them: training accuracy near 100%, validation accuracy far below."
+    ),
+    "label_noise": (
+        "**Label noise.** This fraction of the training labels is replaced, seeded, by a random wrong class "
+        "(validation and test labels never), so a network that fits its training labels perfectly has learned the "
+        "mistakes too and its validation accuracy falls."
+    ),
     "validation": (
         "**Validation split.** A slice of the *training* set (its last part, as Keras does) is held back: the "
         "weights never learn from it, and it is measured after each epoch. MNIST's and Fashion-MNIST's training "
@@ -154,6 +164,21 @@ def split_sizes(training_images: int, validation_split: float) -> tuple[int, int
     """(images the weights learn from, images held back for validation): the last fraction is held back."""
     learned_from = math.floor(training_images * (1 - validation_split))  # as Keras and the training loop
     return learned_from, training_images - learned_from
+
+
+def lab_note(training_images: int, validation_split: float, train_images: int | None, label_noise: float,
+             batch_size: int) -> str:
+    """What the overfitting lab's settings change here: the images learned from, the same validation images, the
+    steps per epoch and how many training labels are wrong (as training/lab_data.py picks them)."""
+    available, held_back = split_sizes(training_images, validation_split)
+    learned_from = available if train_images is None else min(train_images, available)
+    text = (f"**The lab's settings**: the weights learn from {learned_from:,} of the {available:,} training images "
+            f"(each class keeping its share), {learned_from // batch_size:,} full batches per epoch; the "
+            f"{held_back:,} validation images are the same whatever this number is")
+    if label_noise:
+        text += (f"; {round(label_noise * learned_from):,} of those {learned_from:,} training labels are replaced by a "
+                 "wrong class (validation and test labels never)")
+    return text + "."
 
 
 def steps_per_epoch(training_images: int, validation_split: float, batch_size: int) -> int:

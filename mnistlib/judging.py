@@ -65,12 +65,13 @@ def training_set_size(dataset: str, subset: str) -> int | None:
 
 
 def images_learned_from(total: int | None, validation_split: float, train_images: int | None = None) -> int | None:
-    """The training images a model learns from: the training set (or the lab's train_images setting, when one is
-    given) less the validation part Keras holds back, floor(n * (1 - validation_split))."""
+    """The training images a model learns from: the training set less the validation part Keras holds back,
+    floor(n * (1 - validation_split)); with the lab's train_images setting (a subset of what is left after that
+    split, training/lab_data.py), that many, at most all of them."""
     if total is None:
-        return None
-    chosen = min(total, train_images) if train_images else total
-    return int(math.floor(chosen * (1 - validation_split)))
+        return train_images
+    remaining = int(math.floor(total * (1 - validation_split)))
+    return remaining if train_images is None else min(remaining, train_images)
 
 
 def _limit_reasons(challenge, parameters, epochs, images, seconds) -> list[str]:

@@ -62,3 +62,36 @@ def test_train_prints_validation_before_test_and_a_clean_piped_log(tmp_path):
     assert "validation accuracy" in lines[figures] and lines[figures + 1].startswith("test accuracy")
     assert "\r" not in result.stderr and result.stderr.count("queued") <= 1
     assert "epoch 2/2" in result.stderr
+
+
+@pytest.mark.parametrize("flags, words", [
+    (["--train-images", "50"], "error: Training images must be at least 10 per class: 100 for 10 classes (got 50)."),
+    (["--label-noise", "0.9"], "error: Label noise must be a fraction from 0 to 0.8 (got 0.9)."),
+    (["--label-noise", "-0.1"], "error: Label noise must be a fraction from 0 to 0.8 (got -0.1)."),
+])
+def test_train_refuses_bad_lab_settings_with_one_line_before_training(flags, words, models_dir, capsys):
+    assert cli.main(["train", "--subset", "small", "--epochs", "1", *flags]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines() == [words] and "Training" not in captured.out
+    assert list(models_dir.iterdir()) == []  # nothing trained, nothing stored
+
+
+def test_train_refuses_a_lab_setting_that_is_not_a_number():
+    result = run_cli("train", "--subset", "small", "--train-images", "many")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: argument --train-images: invalid int value: 'many' (see python -m mnistlib train --help)"]
+
+
+def test_train_with_lab_settings_stores_them_on_the_card(models_dir):
+    import json
+    import os
+
+    env = {**os.environ, "MNISTLIB_MODELS_DIR": str(models_dir), "MNISTLIB_MAX_TRAININGS": "1"}
+    result = run_cli("train", "--subset", "small", "--epochs", "1", "--train-images", "300", "--label-noise", "0.2",
+                     env=env)
+    assert result.returncode == 0, result.stderr
+    assert "300 training images at most, 20% of the training labels replaced by a wrong class" in result.stdout
+    cards = [json.loads(path.read_text()) for path in models_dir.glob("*/card.json")]
+    assert len(cards) == 1
+    assert (cards[0]["train_images"], cards[0]["label_noise"], cards[0]["labels_changed"]) == (300, 0.2, 60)

@@ -27,7 +27,7 @@ def lesson_url(address: str, dataset: str, values: dict, locked=(), hidden=()) -
     return f"{address}?{urlencode(query, safe=',')}"
 
 
-def lesson_link(dataset: str, spec: models.ModelSpec | None, epochs: int) -> None:
+def lesson_link(dataset: str, spec: models.ModelSpec | None, epochs: int, lab: dict | None = None) -> None:
     """"Copy lesson link": the page's settings as a link, with the controls chosen to be locked or hidden."""
     with st.expander("🔗 Copy lesson link"):
         if spec is None:
@@ -47,7 +47,7 @@ def lesson_link(dataset: str, spec: models.ModelSpec | None, epochs: int) -> Non
         if set(locked) & set(hidden):
             st.caption("A setting in both lists is hidden.")
         address = page_address()
-        st.code(lesson_url(address, dataset, values_of(spec, epochs), locked, hidden), language=None,
+        st.code(lesson_url(address, dataset, values_of(spec, epochs, lab), locked, hidden), language=None,
                 wrap_lines=True)
         st.caption("Copy it with the copy button at the box's top right (it shows when the pointer is over the box)."
                    + ("" if "://" in address else " Put this app's address in front of it."))

@@ -164,9 +164,9 @@ def curves_caption(state, active: bool, num_classes: int) -> None:
         st.caption("Live curves are off: they are drawn when training ends.")
 
 
-def controls(dataset: str, spec, epochs: int, num_classes: int, actor) -> None:
+def controls(dataset: str, spec, epochs: int, num_classes: int, actor, lab: dict | None = None) -> None:
     """Train and Stop, the Live curves switch and the job's view (spec None: the settings are invalid; actor None:
-    no name given yet, so no training)."""
+    no name given yet, so no training; lab: the overfitting lab's TrainRequest settings)."""
     job_id = st.session_state.get("job_id")
     state = jobs.job_state(job_id) if job_id else None
     # A student who left a shared training (their Stop) may start again; the others' training goes on.
@@ -174,7 +174,7 @@ def controls(dataset: str, spec, epochs: int, num_classes: int, actor) -> None:
     train_column, stop_column = st.columns(2)
     if train_column.button("Train", type="primary", key="train_start", disabled=spec is None or active or actor is None,
                            width="stretch"):
-        started = jobs.start_training(TrainRequest(dataset=dataset, spec=spec, epochs=epochs))  # None: it said why
+        started = jobs.start_training(TrainRequest(dataset=dataset, spec=spec, epochs=epochs, **(lab or {})))  # None: it said why
         if started:
             job_id, active = started, True
             st.session_state.pop("train_rendered_status", None)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from mnistlib import concepts, models, names
+from mnistlib.training import TrainRequest, lab_data
 
 defaults = models.ModelSpec()
 
@@ -57,6 +58,10 @@ SETTINGS = {
     "validation_split": Setting("train_validation_split", float, FRACTIONS[:11], "Validation split",
                                 "the validation split"),
     "seed": Setting("train_seed", int, range(0, 2**31), "Seed", "the seed"),
+    # The overfitting lab (mnistlib/training/lab_data.py); 0 training images means all of them.
+    "train_images": Setting("train_train_images", int, range(0, 10**7), "Training images (0: all)",
+                            "the number of training images"),
+    "label_noise": Setting("train_label_noise", float, FRACTIONS[:17], "Label noise", "the label noise"),
 }
 # The short names earlier links used; still read, in settings and in lock/hide lists, and replaced by the full ones.
 ALIASES = {"arch": "architecture", "lr": "learning_rate", "batch": "batch_size", "val": "validation_split"}
@@ -88,15 +93,25 @@ def default_values(architecture: str) -> dict:
     return {"architecture": "dense", "layers": defaults.hidden_layers, "units": defaults.hidden_units,
             "dropout": models.DEFAULT_DROPOUT[architecture], "optimizer": defaults.optimizer,
             "learning_rate": defaults.learning_rate, "batch_size": defaults.batch_size, "epochs": 5,
-            "validation_split": defaults.validation_split, "seed": defaults.seed}
+            "validation_split": defaults.validation_split, "seed": defaults.seed, "train_images": 0,
+            "label_noise": 0.0}
 
 
-def values_of(spec: models.ModelSpec, epochs: int) -> dict:
-    """A spec and its epochs as the settings' values, by setting name."""
+def values_of(spec: models.ModelSpec, epochs: int, lab: dict | None = None) -> dict:
+    """A spec, its epochs and the lab's settings (lab_values()) as the settings' values, by setting name."""
+    lab = lab or {}
     return {"architecture": spec.architecture, "layers": spec.hidden_layers, "units": spec.hidden_units,
             "dropout": tidy(spec.dropout), "optimizer": spec.optimizer, "learning_rate": tidy(spec.learning_rate),
             "batch_size": spec.batch_size, "epochs": int(epochs), "validation_split": tidy(spec.validation_split),
-            "seed": spec.seed}
+            "seed": spec.seed, "train_images": lab.get("train_images") or 0,
+            "label_noise": tidy(lab.get("label_noise", 0.0))}
+
+
+def lab_values() -> dict:
+    """The overfitting lab's settings as TrainRequest takes them (train_images None for all), after settings()."""
+    train_images = int(st.session_state.get(SETTINGS["train_images"].key, 0))
+    return {"train_images": train_images or None,
+            "label_noise": tidy(st.session_state.get(SETTINGS["label_noise"].key, 0.0))}
 
 
 def lesson() -> Lesson:
@@ -249,16 +264,26 @@ def settings(data) -> tuple[models.ModelSpec | None, int]:
         control("seed", st.number_input, 0, 2**31 - 1,
                 help="The same seed and settings give the same starting weights, the same order of the training "
                      "images and the same dropout, so a run can be repeated.")
+        control("train_images", st.number_input, 0, 10**7 - 1, step=100, help=concepts.note("train_images"))
+        control("label_noise", st.slider, 0.0, lab_data.MAX_LABEL_NOISE, step=0.05,
+                help=concepts.note("label_noise"))
     values.update(dropout=tidy(values["dropout"]), learning_rate=tidy(values["learning_rate"]),
-                  validation_split=tidy(values["validation_split"]))
+                  validation_split=tidy(values["validation_split"]), label_noise=tidy(values["label_noise"]))
     settings_to_url(values)
     st.caption(concepts.steps_note(len(data.y_train), values["validation_split"], int(values["batch_size"])))
+    train_images = int(values["train_images"]) or None
+    if train_images or values["label_noise"]:
+        st.caption(concepts.lab_note(len(data.y_train), values["validation_split"], train_images,
+                                     values["label_noise"], int(values["batch_size"])))
     try:
         spec = models.ModelSpec(architecture=architecture, hidden_units=int(values["units"]),
                                 hidden_layers=int(values["layers"]), dropout=values["dropout"],
                                 optimizer=values["optimizer"], learning_rate=values["learning_rate"],
                                 batch_size=int(values["batch_size"]), validation_split=values["validation_split"],
                                 seed=int(values["seed"]))
+        # The request checks the lab's settings against the dataset and the batch size, as the worker will.
+        TrainRequest(data.name, spec, int(values["epochs"]), train_images=train_images,
+                     label_noise=values["label_noise"])
     except ValueError as error:
         st.error(str(error))
         return None, int(values["epochs"])

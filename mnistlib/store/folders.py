@@ -56,9 +56,18 @@ class ModelCard:
     request_key: str = ""  # equal keys = the same training request (same data, settings, seed and epochs)
     epochs_requested: int = 0  # 0 if unknown; more than epochs_run when the training was stopped early
     parameters: int = 0  # learned numbers (weights and biases); 0 if unknown
+    # The overfitting lab (training/lab_data.py), only on cards of models trained with it: the training images it
+    # learned from (after the validation split), the fraction of their labels replaced and how many that was.
+    train_images: int | None = None
+    label_noise: float = 0.0
+    labels_changed: int = 0
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        values = asdict(self)
+        if self.train_images is None:  # a model trained without the lab: its card stays as it always was
+            for name in ("train_images", "label_noise", "labels_changed"):
+                values.pop(name)
+        return values
 
     @classmethod
     def from_dict(cls, values: dict) -> "ModelCard":

@@ -220,8 +220,9 @@ def resident(x_train: np.ndarray, y_train: np.ndarray, validation_split: float):
     return found[2]
 
 
-def train(model, data, spec, epochs: int, on_progress, on_epoch_end, should_stop) -> dict:
-    """Train a freshly built model on data (a datasets.Dataset) for epochs.
+def train(model, data, spec, epochs: int, on_progress, on_epoch_end, should_stop, training_part=None) -> dict:
+    """Train a freshly built model on data (a datasets.Dataset) for epochs; training_part: (images, labels) to learn
+    from instead of all the training part (the lab's subset or noisy labels), the validation part unchanged.
 
     on_progress(epoch, batch, batches, loss, accuracy, elapsed) is called about every REPORT_SECONDS and at each
     epoch's last batch; on_epoch_end(record, elapsed) after each epoch with its history record (epoch, loss,
@@ -232,7 +233,8 @@ def train(model, data, spec, epochs: int, on_progress, on_epoch_end, should_stop
     _, (x_val, y_val) = split_validation(data.x_train, data.y_train, spec.validation_split)
     fast = compiled_for(model, spec)
     model = fast.model
-    images, labels = resident(data.x_train, data.y_train, spec.validation_split)
+    images, labels = resident(data.x_train, data.y_train, spec.validation_split) if training_part is None else \
+        (tf.constant(training_part[0]), tf.constant(training_part[1].astype(np.int32)))
     history, per_epoch, kept_weights, started = [], [], None, time.monotonic()
     hidden_map = HiddenMap(epochs, len(data.x_test), model.layers[-1].input.shape[-1])
     last_report = [0.0]

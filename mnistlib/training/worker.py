@@ -90,8 +90,12 @@ def _train(job_id, request: TrainRequest, emit, should_stop, where, arrays) -> e
         emit(events.EpochEnd(job_id, record["epoch"], request.epochs, record["loss"], record["accuracy"],
                              record["val_loss"], record["val_accuracy"], elapsed))
 
+    part, lab_card = _lab_training_part(request, data), {}
+    if part is not None:
+        lab_card = {"train_images": len(part[1]), "label_noise": request.label_noise, "labels_changed": len(part[2])}
     try:
-        result = loop.train(model, data, spec, request.epochs, on_progress, on_epoch_end, should_stop)
+        result = loop.train(model, data, spec, request.epochs, on_progress, on_epoch_end, should_stop,
+                            training_part=None if part is None else part[:2])
     except loop.LossNotFinite:
         return events.failed(
             f"The loss became NaN (not a number): with learning rate {spec.learning_rate:g} the weights grew "
@@ -110,9 +114,20 @@ def _train(job_id, request: TrainRequest, emit, should_stop, where, arrays) -> e
             "epochs_run": len(history), "epochs_requested": request.epochs, "history": history,
             "test_loss": test_loss, "test_accuracy": test_accuracy, "test_size": len(data.y_test),
             "training_seconds": round(time.monotonic() - started, 2), "parameters": int(model.count_params()),
-            "request_key": request.key()}
+            "request_key": request.key(), **lab_card}
     return events.Outcome(kind, history=history, model=keras_bytes(model), probabilities=probabilities, card=card,
                           test_loss=test_loss, test_accuracy=test_accuracy, hidden_map=result["hidden_map"])
+
+
+def _lab_training_part(request: TrainRequest, data):
+    """(images, labels, relabelled indices) of the training part with the lab's settings, or None without them."""
+    if not request.lab_settings():
+        return None
+    from mnistlib.training import lab_data, loop
+
+    (x_train, y_train), _ = loop.split_validation(data.x_train, data.y_train, request.spec.validation_split)
+    return lab_data.training_part(x_train, y_train, request.train_images, request.label_noise, request.spec.seed,
+                                  len(data.class_names))
 
 
 def _find_learning_rate(job_id, spec, data, emit, should_stop) -> events.Outcome:
