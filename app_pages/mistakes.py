@@ -51,7 +51,7 @@ with st.expander("The same in Keras and numpy"):
     st.markdown("With `model` this saved model (pixels divided by 255 as in training); " + concepts.test_set_as_loaded(
         len(labels), card.dataset if card.dataset in datasets.REGISTRY else None, datasets.FULL_SHAPES["y_test"][0])
         + " " + concepts.STORED_VALUES)
-    st.code(f"probabilities = model.predict(x_test / 255.0)   # shape {final.shape}\n"
+    st.code(concepts.SNIPPET_PRELUDE + f"probabilities = model.predict(x_test / 255.0)   # shape {final.shape}\n"
             "predicted = np.argmax(probabilities, axis=1)\n"
             f"np.mean(predicted == y_test)   # {evaluation.accuracy(labels, predicted):.4f}  the test accuracy\n"
             f"np.sum(predicted != y_test)   # {wrong}  wrong answers\n"

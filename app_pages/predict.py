@@ -134,7 +134,7 @@ def code_text(index: int, epoch: int) -> str:
     """The Keras and numpy lines that give the saved model's numbers; an earlier epoch's are stated in words."""
     final, truth = probabilities[-1][index], int(data.y_test[index])
     guess = int(np.argmax(final))
-    lines = [f"probabilities = model.predict(x_test / 255.0)   # shape ({size}, {len(class_names)})  after epoch "
+    lines = [concepts.SNIPPET_PRELUDE + f"probabilities = model.predict(x_test / 255.0)   # shape ({size}, {len(class_names)})  after epoch "
              f"{epochs}, the saved model",
              f"probabilities[{index}]   # [{', '.join(f'{value:.3f}' for value in final)}]",
              f"np.argmax(probabilities[{index}])   # {guess}  the predicted label: {class_names[guess]}",

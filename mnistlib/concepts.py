@@ -137,6 +137,18 @@ STORED_VALUES = ("The numbers in the comments are rounded: the page keeps the pr
                  "come out in another order.")
 
 
+SNIPPET_PRELUDE = (
+    "import keras\n"
+    "import numpy as np\n"
+    "\n"
+    "# In the folder unzipped from Predict's \"Train it yourself (.zip)\": this model and the images it was tested on\n"
+    "model = keras.saving.load_model(\"model.keras\")\n"
+    "with np.load(\"data.npz\") as data:\n"
+    "    x_test, y_test = data[\"x_test\"], data[\"y_test\"]\n"
+    "\n")
+"""The first lines of the Predict and Mistakes code: paste-and-run in a fresh notebook beside the project's files."""
+
+
 def test_set_as_loaded(size: int, keras_name: str | None, full_size: int) -> str:
     """What `x_test`, `y_test` are in a page's code: this page's test set, and what Keras's load_data() gives."""
     text = f"`x_test` and `y_test` are the test set as loaded (pixels 0–255): {size:,} images here"

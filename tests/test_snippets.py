@@ -3,7 +3,10 @@ values it states. The convention for stated values is in docs/DESIGN.md, "Code s
 
 import ast
 import io
+import os
 import re
+import subprocess
+import sys
 import tokenize
 from pathlib import Path
 
@@ -11,7 +14,7 @@ import keras
 import numpy as np
 import pytest
 
-from mnistlib import datasets, store
+from mnistlib import concepts, datasets, export, store
 from tests.conftest import train_and_store
 from tests.page_runs import run_page
 
@@ -144,10 +147,30 @@ def second_model(stored_mnist_model):
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_every_code_block_runs_and_gives_the_stated_values(path, stored_mnist_model, second_model):
+def test_every_code_block_runs_and_gives_the_stated_values(path, stored_mnist_model, second_model, tmp_path,
+                                                           monkeypatch):
     app = run_page(path, query={"dataset": "mnist", "model": stored_mnist_model.id})
+    export.export(stored_mnist_model.id, tmp_path / "project")  # the files Predict's code reads, as downloaded
+    monkeypatch.chdir(tmp_path / "project")
     for code in shown_blocks(app):
         run_block(code, namespace_for(stored_mnist_model))
+
+
+@pytest.mark.parametrize("path", ["app_pages/predict.py", "app_pages/mistakes.py"])
+def test_the_predict_and_mistakes_code_pastes_and_runs_in_a_fresh_interpreter(path, stored_mnist_model, tmp_path):
+    """Beside the unzipped "Train it yourself" files, a new Python with nothing defined runs the block as shown
+    (its own imports, model and data) and gets every value it states."""
+    [code] = shown_blocks(run_page(path, query={"dataset": "mnist", "model": stored_mnist_model.id}))
+    assert code.startswith(concepts.SNIPPET_PRELUDE)
+    folder = tmp_path / "project"
+    export.export(stored_mnist_model.id, folder)
+    (folder / "shown.py").write_text(code)
+    runner = "from tests.test_snippets import run_block; print(run_block(open('shown.py').read(), {}))"
+    environment = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, "-c", runner], cwd=folder, env=environment, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert int(result.stdout.split()[-1]) >= 3  # stated values checked in the fresh interpreter
 
 
 @pytest.mark.parametrize("path, expected", [("app_pages/mistakes.py", 3), ("app_pages/train.py", 1)])
