@@ -1,0 +1,64 @@
+"""WCAG 2.1 A/AA checked by axe-core in real Chromium: every page of the app, with a trained model open, has no
+violation of the tags wcag2a, wcag2aa, wcag21a and wcag21aa, at any impact."""
+
+import os
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from dashboard.layout import PAGES
+from mnistlib import store
+from tests.browser.conftest import open_page, settle
+from tests.test_ui_insight import train_with_map
+
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+# Elements Streamlit draws itself and the app cannot change, each with the reason; axe skips exactly these.
+STREAMLIT_OWN: list[str] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def first_visit(app_server, browser):
+    """The home page first, as a class starts: a cold server asked for another page first shows "Page not found"."""
+    tab = browser.new_page()
+    open_page(tab, app_server[0])
+    tab.close()
+
+
+@pytest.fixture(scope="module")
+def stored(app_server):
+    """A dense model in the app's own store, with its per-epoch test probabilities and hidden-space map."""
+    _, models_folder = app_server
+    previous = os.environ.get("MNISTLIB_MODELS_DIR")
+    os.environ["MNISTLIB_MODELS_DIR"] = str(models_folder)
+    try:
+        card, _ = train_with_map(name="Model for the accessibility check")
+        store.load_model(card.id)  # it loads, as the pages will load it
+    finally:
+        os.environ["MNISTLIB_MODELS_DIR"] = previous or ""
+    return card
+
+
+def violations(tab) -> list[dict]:
+    """axe-core's WCAG 2.1 A/AA violations on the page as drawn now (Streamlit's own elements left out)."""
+    context = {"exclude": [[selector] for selector in STREAMLIT_OWN]} if STREAMLIT_OWN else None
+    results = Axe().run(tab, context=context, options={"runOnly": {"type": "tag", "values": WCAG_TAGS},
+                                                       "resultTypes": ["violations"]})
+    return results.response["violations"]
+
+
+def described(found: list[dict]) -> str:
+    """One line per failing element: the rule, its impact and the element's selector."""
+    return "\n".join(f"{rule['id']} ({rule['impact']}): {node['target']} — {rule['help']}"
+                     for rule in found for node in rule["nodes"])
+
+
+@pytest.mark.parametrize("entry", PAGES, ids=[entry.title for entry in PAGES])
+def test_page_has_no_wcag_violations(page, app_server, stored, entry):
+    url, _ = app_server
+    open_page(page, url, entry.url_path, model=stored.id)
+    page.wait_for_load_state("networkidle")  # images and components fetched before axe looks at them
+    page.wait_for_function("[...document.images].every(image => image.complete)")
+    settle(page)
+    found = violations(page)
+    assert not found, f"{entry.title}: {sum(len(rule['nodes']) for rule in found)} violations\n{described(found)}"
