@@ -48,8 +48,9 @@ def violations(tab) -> list[dict]:
 
 
 def described(found: list[dict]) -> str:
-    """One line per failing element: the rule, its impact and the element's selector."""
-    return "\n".join(f"{rule['id']} ({rule['impact']}): {node['target']} — {rule['help']}"
+    """Two lines per failing element: the rule, its impact and the element's selector; axe's summary and the HTML."""
+    return "\n".join(f"{rule['id']} ({rule['impact']}): {node['target']} — {rule['help']}\n"
+                     f"    {node['failureSummary']} in {node['html'][:160]}"
                      for rule in found for node in rule["nodes"])
 
 
@@ -57,6 +58,7 @@ def described(found: list[dict]) -> str:
 def test_page_has_no_wcag_violations(page, app_server, stored, entry):
     url, _ = app_server
     open_page(page, url, entry.url_path, model=stored.id)
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
     page.wait_for_load_state("networkidle")  # images and components fetched before axe looks at them
     page.wait_for_function("[...document.images].every(image => image.complete)")
     settle(page)
