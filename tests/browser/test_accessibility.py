@@ -1,10 +1,11 @@
 """WCAG 2.1 A/AA checked by axe-core in real Chromium: every page of the app, with a trained model open, has no
-violation of the tags wcag2a, wcag2aa, wcag21a and wcag21aa, at any impact."""
+violation of the tags wcag2a, wcag2aa, wcag21a and wcag21aa, at any impact; each has lang="en" and its own title."""
 
 import os
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from dashboard.layout import PAGES
 from mnistlib import store
@@ -63,4 +64,7 @@ def test_page_has_no_wcag_violations(page, app_server, stored, entry):
     page.wait_for_function("[...document.images].every(image => image.complete)")
     settle(page)
     found = violations(page)
+    # A screen reader announces the language and each page by its own title (the sidebar titles are distinct).
+    assert page.locator("html").get_attribute("lang") == "en"
+    expect(page).to_have_title(f"{entry.title} · MNIST Lab")
     assert not found, f"{entry.title}: {sum(len(rule['nodes']) for rule in found)} violations\n{described(found)}"
