@@ -2,15 +2,16 @@
 violation of the tags wcag2a, wcag2aa, wcag21a and wcag21aa, at any impact; each has lang="en" and its own title."""
 
 import os
+import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from dashboard.layout import PAGES
-from mnistlib import store
+from mnistlib import datasets, store
 from tests.browser.conftest import open_page, settle
-from tests.test_ui_insight import train_with_map
+from tests.test_ui_insight import png, train_with_map
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
@@ -40,6 +41,16 @@ def stored(app_server):
     return card
 
 
+def assert_no_violations(tab, where: str) -> None:
+    """Wait until Streamlit has drawn everything (its script finished, images loaded), then run axe."""
+    tab.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+    tab.wait_for_load_state("networkidle")  # images and components fetched before axe looks at them
+    tab.wait_for_function("[...document.images].every(image => image.complete)")
+    settle(tab)
+    found = violations(tab)
+    assert not found, f"{where}: {sum(len(rule['nodes']) for rule in found)} violations\n{described(found)}"
+
+
 def violations(tab) -> list[dict]:
     """axe-core's WCAG 2.1 A/AA violations on the page as drawn now (Streamlit's own elements left out)."""
     context = {"exclude": [[selector] for selector in STREAMLIT_OWN]} if STREAMLIT_OWN else None
@@ -59,12 +70,27 @@ def described(found: list[dict]) -> str:
 def test_page_has_no_wcag_violations(page, app_server, stored, entry):
     url, _ = app_server
     open_page(page, url, entry.url_path, model=stored.id)
-    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
-    page.wait_for_load_state("networkidle")  # images and components fetched before axe looks at them
-    page.wait_for_function("[...document.images].every(image => image.complete)")
-    settle(page)
-    found = violations(page)
     # A screen reader announces the language and each page by its own title (the sidebar titles are distinct).
     assert page.locator("html").get_attribute("lang") == "en"
     expect(page).to_have_title(f"{entry.title} · MNIST Lab")
-    assert not found, f"{entry.title}: {sum(len(rule['nodes']) for rule in found)} violations\n{described(found)}"
+    assert_no_violations(page, entry.title)
+
+
+def test_predict_with_the_tutorial_figure_and_the_explanation_open(page, app_server, stored):
+    url, _ = app_server
+    open_page(page, url, "Predict", model=stored.id, image="7")
+    page.get_by_text("Show the TensorFlow tutorial's figure", exact=False).click()
+    page.get_by_role("button", name="Download PNG").wait_for()
+    page.get_by_text("Why this answer?").click()
+    page.locator("strong", has_text=re.compile("^Predicted: ")).last.wait_for(timeout=60_000)
+    assert_no_violations(page, "Predict, figure and explanation open")
+
+
+def test_draw_with_an_upload_explained(page, app_server, stored):
+    url, _ = app_server
+    open_page(page, url, "Draw", model=stored.id)
+    page.get_by_role("tab", name=re.compile("Upload")).click()
+    page.locator('input[type="file"]').set_input_files(files=[{"name": "digit.png", "mimeType": "image/png",
+                                                               "buffer": png(datasets.load("mnist", "small").x_test[3])}])
+    page.locator("strong", has_text=re.compile("^Predicted: ")).last.wait_for(timeout=60_000)
+    assert_no_violations(page, "Draw, an upload explained")
