@@ -139,7 +139,9 @@ shown = disagree[:GALLERY_SIZE]
 if len(shown):  # one element holding all the pictures (they wrap), not a grid of columns: cheaper to draw
     st.image([plots.enlarge(data.x_test[index], 4) for index in shown], width=112,
              caption=[f"#{index} · true {as_text(names[labels[index]])} · A {as_text(names[first_predicted[index]])} · "
-                      f"B {as_text(names[second_predicted[index]])}" for index in shown])
+                      f"B {as_text(names[second_predicted[index]])}" for index in shown],
+             alt=[f"Test image {index}: true {names[labels[index]]}, model A says {names[first_predicted[index]]}, "
+                  f"model B says {names[second_predicted[index]]}" for index in shown])
 if len(disagree) > len(shown):
     st.caption(f"Showing the first {len(shown)} of {len(disagree):,}, in test-set order.")
 
@@ -165,7 +167,8 @@ def one_image() -> None:
                   width="stretch")
     picture, first_column, second_column = st.columns([1, 2, 2])
     picture.image(plots.enlarge(data.x_test[index], 5), width=140,
-                  caption=f"x_test[{index}] · true label {as_text(names[labels[index]])}")
+                  caption=f"x_test[{index}] · true label {as_text(names[labels[index]])}",
+                  alt=f"Test image {index}, enlarged: true label {names[labels[index]]}")
     for letter, column, probabilities in (("A", first_column, first_probabilities),
                                           ("B", second_column, second_probabilities)):
         guess = int(evaluation.predicted_labels(probabilities[index : index + 1])[0])

@@ -72,7 +72,8 @@ with samples_column:
     chosen = np.random.default_rng(seed).choice(len(data.y_train), size=shown, replace=False) if seed else \
         np.arange(shown)
     st.image(plots.figure_png(plots.sample_grid(data.x_train[chosen], data.y_train[chosen], data.class_names), dpi=70),
-             caption="Training images with their labels" + ("" if seed else f" (the first {shown})"))
+             caption="Training images with their labels" + ("" if seed else f" (the first {shown})"),
+             alt=f"A grid of {shown} training images, each titled with its label")
 
 # ## One image, as numbers
 

@@ -43,7 +43,8 @@ def show_prediction(gray, key: str = "draw") -> None:
     guess = int(probabilities.argmax())
     seen, answer = st.columns([1, 2])
     with seen:
-        st.image(plots.enlarge(model_input), width=196, caption="the 28×28 input the model sees")
+        st.image(plots.enlarge(model_input), width=196, caption="the 28×28 input the model sees",
+                 alt="Your image as the 28×28 input the model sees, enlarged")
         st.markdown(f"### Predicted: {names.markdown_escape(class_names[guess])}")
         st.markdown(f"confidence **{probabilities[guess]:.1%}**")
     with answer:
@@ -62,7 +63,7 @@ def show_prediction(gray, key: str = "draw") -> None:
             steps = images.preprocess_steps(gray)
             columns = st.columns(len(steps))
             for column, (title, picture) in zip(columns, steps, strict=True):
-                column.image(picture, caption=title, width="stretch", clamp=True)
+                column.image(picture, caption=title, width="stretch", clamp=True, alt=f"Your image, step: {title}")
 
 
 draw_tab, upload_tab = st.tabs(["✏️ Draw", "📁 Upload"])

@@ -53,7 +53,7 @@ data = layout.require_dataset(name)
 # ## What the data looks like on average (no model needed)
 
 st.subheader("The average image of each class")
-st.image(class_means_png(name, data.subset))
+st.image(class_means_png(name, data.subset), alt=f"The average image of each of the {len(data.class_names)} classes")
 counts = evaluation.class_counts(data.y_train, len(data.class_names))
 per_class = f"{counts.min():,}" if counts.min() == counts.max() else f"{counts.min():,} to {counts.max():,}"
 st.caption(f"Each picture is the pixel-by-pixel average of one class's training images ({per_class} per class, "
@@ -82,7 +82,8 @@ def dense_templates(units: int) -> None:
     if units > 1:
         shown = st.slider("Units to show", 1, min(MAX_UNITS, units), min(32, units), key="insight_units",
                           help=f"The first {MAX_UNITS} at most of this layer's {units} units.")
-    st.image(weights_or_stop(templates_png, card.id, card.created, shown))
+    st.image(weights_or_stop(templates_png, card.id, card.created, shown),
+             alt=f"The first {shown} hidden units' weights, each as a 28×28 image in red and blue")
     st.caption(f"Showing {shown} of the first Dense layer's {units} units. Each square is one hidden unit's 784 weights "
                "laid out as a 28×28 image: **red** pixels raise the unit's sum when they are inked, **blue** pixels "
                "lower it, white ones do not matter. The unit responds most to images whose ink falls on its red "
@@ -100,7 +101,7 @@ elif architecture == "cnn":
     st.info("This is a CNN: its first layer is not one 28×28 template per unit but small **3×3 filters** that "
             "slide over the whole image, each responding to a tiny stroke or edge wherever it appears. Pick a "
             "Dense model above to see 28×28 templates.")
-    st.image(weights_or_stop(filters_png, card.id, card.created))
+    st.image(weights_or_stop(filters_png, card.id, card.created), alt="The first convolution's 3×3 filters in red and blue")
     st.caption("The first convolution's filters, 3×3 weights each (red positive, blue negative), shown large. "
                + concepts.note("cnn"))
 else:

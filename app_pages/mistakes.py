@@ -140,7 +140,9 @@ def cell_explorer() -> None:
     shown = cell[: st.session_state.setdefault("mistakes_shown", GALLERY_PAGE)]
     if len(shown):  # one element holding all the pictures (they wrap), not a grid of columns: cheaper to draw
         st.image([plots.enlarge(data.x_test[index], 4) for index in shown], width=112,
-                 caption=[f"#{index} · confidence {final[index][predicted_class]:.0%}" for index in shown])
+                 caption=[f"#{index} · confidence {final[index][predicted_class]:.0%}" for index in shown],
+                 alt=[f"Test image {index}: true {names[true_class]}, predicted {names[predicted_class]}, "
+                      f"{final[index][predicted_class]:.0%} confident" for index in shown])
     if len(shown):
         st.caption(f"Showing {len(shown)} of {len(cell)}, in test-set order. The number is the image's index in "
                    "x_test (open it on the Predict page); the percentage is the probability the model gave to "
@@ -189,7 +191,9 @@ if len(worst):
     # One picture rather than six interactive charts: this page is opened by a whole class at once.
     st.image(worst_png(card.id, card.created, tuple(int(index) for index in worst)),
              caption="Test images " + ", ".join(f"#{index}" for index in worst) + " (left to right, top to bottom): "
-                     "predicted label, its probability and (the true label).")
+                     "predicted label, its probability and (the true label).",
+             alt=f"The {len(worst)} mistakes with the largest loss, each image with its predicted label, probability and "
+                 "true label, and a bar chart of its probabilities")
 else:
     st.success("No mistakes on the test set.")
 

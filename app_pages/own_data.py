@@ -70,7 +70,8 @@ def show_report(report: dict) -> None:
                                               title="Images per class"), key="own_data_counts_chart")
     images, labels = report["samples"]
     st.image(plots.figure_png(plots.sample_grid(images, labels, class_names), dpi=70),
-             caption="The first training images of each class, as the model sees them (28×28, shown dark on light)")
+             caption="The first training images of each class, as the model sees them (28×28, shown dark on light)",
+             alt="A grid of the first training images of each class, each titled with its class")
     if report["examples"]:
         st.subheader("Dark on light, or light on dark?")
         found = [f"dark ink on a light background in **{report['dark_on_light']:,}**, inverted to white on black"
@@ -82,8 +83,10 @@ def show_report(report: dict) -> None:
         for row_start in range(0, len(report["examples"]), 5):
             for column, example in zip(st.columns(5), report["examples"][row_start:row_start + 5], strict=False):
                 choice = "dark on light: inverted" if example.inverted else "light on dark: kept"
-                column.image(example.before, caption=f"{as_text(example.class_name)}: as uploaded (in grey)", clamp=True)
-                column.image(plots.enlarge(example.after, 4), caption=f"28×28, {choice}", clamp=True)
+                column.image(example.before, caption=f"{as_text(example.class_name)}: as uploaded (in grey)", clamp=True,
+                             alt=f"An image of class {example.class_name} as uploaded, in grey")
+                column.image(plots.enlarge(example.after, 4), caption=f"28×28, {choice}", clamp=True,
+                             alt=f"The same image at 28×28, {choice}")
     if report["skipped"]:
         with st.expander(f"Skipped {len(report['skipped'])} file(s) that are not images"):
             st.markdown("\n".join(f"- {names.markdown_escape(path)}" for path in report["skipped"][:200]))

@@ -170,7 +170,9 @@ def details(view: dict) -> None:
         figure = plots.prediction_figure(data.x_test[index], probabilities[epoch - 1][index], int(data.y_test[index]),
                                          class_names)
         png = plots.figure_png(figure)
-        st.image(png, caption=f"x_test[{index}] after epoch {epoch}")
+        st.image(png, caption=f"x_test[{index}] after epoch {epoch}",
+                 alt=f"The TensorFlow tutorial's figure for test image {index} after epoch {epoch}: the image with its "
+                     "predicted label, and a bar chart of its probabilities")
         st.download_button("Download PNG", png, file_name=f"{card.dataset}-test-{index}-epoch-{epoch}.png",
                            mime="image/png", key="predict_download")
     st.caption(concepts.note("softmax") + " " + concepts.note("outputs"))
@@ -179,7 +181,9 @@ def details(view: dict) -> None:
                "label = right, red = wrong; the bars show each image's probabilities (red: predicted, blue: true).")
     matching = matching_images(view)
     if len(matching):
-        st.image(grid_png(card.id, epoch, tuple(int(i) for i in matching[:15])))
+        st.image(grid_png(card.id, epoch, tuple(int(i) for i in matching[:15])),
+                 alt=f"{min(15, len(matching))} test images, each with its predicted label, probability and true label "
+                     "and a bar chart of its probabilities")
 
 
 # ## The browser in the page: redraws at once, tells the server afterwards

@@ -76,7 +76,8 @@ def _hidden_units(model, image, explanation, class_names, key: str) -> None:
                 continue
             templates = insight.unit_templates(model, chosen, image=None if fixed else image)
             pushes = explanation.contributions[chosen, target]
-            st.image(figures.template_pictures(templates), caption=figures.unit_titles(chosen, pushes), width=84)
+            st.image(figures.template_pictures(templates), caption=figures.unit_titles(chosen, pushes), width=84,
+                     alt=[f"The template of hidden unit {int(unit)}, in red and blue" for unit in chosen])
     what = ("each unit's 784 weights from the pixels, laid out as 28×28" if fixed else
             "what each unit computes from this image's pixels (the gradient of its weighted sum), laid out as 28×28")
     st.caption(f"Each picture is a unit's template: {what}; red pixels raise the unit's sum when inked, blue ones "
@@ -93,7 +94,8 @@ def _convolutions(model, image, explanation, class_names, key: str) -> None:
     for name, maps in insight.feature_maps(model, image):
         height, width, filters = maps.shape
         st.markdown(f"**{name}**: {filters} feature maps of {height}×{width}")
-        st.image(plots.figure_png(figures.feature_maps_figure(maps), dpi=70))
+        st.image(plots.figure_png(figures.feature_maps_figure(maps), dpi=70),
+                 alt=f"{filters} feature maps of {height}×{width} from {name}")
     st.caption("Each square is one filter's output over the image after ReLU (bright = strong response, black = "
                "0), all on one scale per layer. The first convolution responds to small strokes and edges; the "
                "second, after pooling, to combinations of them on a coarser grid.")
@@ -224,5 +226,7 @@ def _selected_images(selected, card, data, predicted) -> None:
                                                                  MAX_SELECTED else ""))
     st.image([plots.enlarge(data.x_test[index], 3) for index in shown], width=84,
              caption=[f"#{index}: {as_text(names[data.y_test[index]])} → {as_text(names[predicted[index]])}"
-                      for index in shown])
+                      for index in shown],
+             alt=[f"Test image {index}: true {names[data.y_test[index]]}, predicted {names[predicted[index]]}"
+                  for index in shown])
     layout.page_link("app_pages/predict.py", f"Open test image {shown[0]} on the Predict page", {"model": card.id, "image": shown[0]})

@@ -183,6 +183,9 @@ function createBrowser(root) {
     parts.predicted.textContent = `Predicted: ${names[guess]}`;
     parts.detail.replaceChildren("confidence ", strong(percent(probabilities[guess], 1)), " · true label ",
       strong(names[truth]), ` · ${guess === truth ? "right ✅" : "wrong ❌"}`);
+    // A screen reader's text for the picture, following it as the student browses.
+    parts.canvas.setAttribute("aria-label", `Test image ${index} of ${count(images)}: true ${names[truth]}, ` +
+      `predicted ${names[guess]}, ${percent(probabilities[guess], 1)} confident`);
     browser.chart.draw(probabilities, guess, truth, view.epoch);
   }
 

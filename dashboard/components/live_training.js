@@ -84,12 +84,24 @@ live.process = () => {
   for (const view of live.views) if (changed.has(view.job)) view.render();
 };
 
+// What a screen reader announces when an epoch ends: a record [epoch, loss, accuracy, val_loss, val_accuracy].
+function epochSentence([epoch, loss, accuracy, valLoss, valAccuracy], epochs) {
+  const number = (value, say) => (value === null ? "not a number" : say(value));
+  const lossText = (value) => number(value, (v) => v.toFixed(4));
+  const accuracyText = (value) => number(value, (v) => `${(100 * v).toFixed(1)}%`);
+  let text = `Epoch ${epoch} of ${epochs} finished: loss ${lossText(loss)}, accuracy ${accuracyText(accuracy)}`;
+  if (valLoss !== null || valAccuracy !== null) {
+    text += `; validation loss ${lossText(valLoss)}, validation accuracy ${accuracyText(valAccuracy)}`;
+  }
+  return `${text}.`;
+}
+
 function createLiveTraining(root) {
   const $ = (selector) => root.querySelector(selector);
   const parts = { status: $(".status"), progress: $(".progress"), bar: $(".progress .bar"),
-    progressText: $(".progress-text"), curves: $(".curves") };
+    progressText: $(".progress-text"), curves: $(".curves"), announce: $(".announce") };
   const chart = createTrainingCurves($(".chart"), $(".legend"), $(".tooltip"));
-  const view = { job: null };
+  const view = { job: null, announced: null };
 
   view.render = () => {
     const kept = live.trainings.get(view.job);
@@ -101,6 +113,11 @@ function createLiveTraining(root) {
     parts.bar.style.width = `${percent}%`;
     parts.progress.setAttribute("aria-valuenow", String(percent));
     parts.progressText.textContent = latest.progress_text;
+    const record = kept.records.at(-1); // announced once per finished epoch, not on every poll
+    if (record && `${view.job}:${record[0]}` !== view.announced) {
+      view.announced = `${view.job}:${record[0]}`;
+      parts.announce.textContent = epochSentence(record, latest.epochs);
+    }
     const shown = latest.curves && (kept.points.length > 0 || kept.records.length > 0);
     parts.curves.hidden = !shown;
     if (shown) chart.sync(kept, latest.epochs);

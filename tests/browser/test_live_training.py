@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import give_name, settle
 
 RUNNING_LINE = ".live-training .panel.loss polyline.running"  # Playwright's CSS reaches into the shadow root
+ANNOUNCE = ".live-training .announce"
 
 
 def open_train_page(page, url, **settings):
@@ -68,6 +69,10 @@ def test_the_curves_grow_in_place_and_the_final_figure_has_every_epoch(page, bro
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.locator(RUNNING_LINE)).to_be_attached(timeout=120_000)
     first_marks, first_points, first_progress = mark(page), running_points(page), progress(page)
+    page.locator(ANNOUNCE).evaluate("""(element) => {  // count what a screen reader would be told from now on
+        element.__announcements = 0;
+        new MutationObserver(() => { element.__announcements += 1; }).observe(element, { childList: true });
+    }""")
     wait_until(page, lambda: running_points(page) > first_points)
     assert mark(page) == first_marks, "the chart was replaced instead of appended to"
     assert progress(page) > first_progress
@@ -77,6 +82,12 @@ def test_the_curves_grow_in_place_and_the_final_figure_has_every_epoch(page, bro
     for panel in ("loss", "accuracy"):
         assert markers(page, panel, "train") == epochs and markers(page, panel, "validation") == epochs
     assert mark(page) == first_marks, "the chart was replaced when training ended"
+    # Each finished epoch is announced politely, once: not on every poll (several per epoch for this CNN).
+    expect(page.locator(ANNOUNCE)).to_have_attribute("aria-live", "polite")
+    expect(page.locator(ANNOUNCE)).to_have_text(re.compile(
+        rf"^Epoch {epochs} of {epochs} finished: loss \d+\.\d{{4}}, accuracy \d+\.\d%; "
+        r"validation loss \d+\.\d{4}, validation accuracy \d+\.\d%\.$"))
+    assert 1 <= page.locator(ANNOUNCE).evaluate("(element) => element.__announcements") <= epochs
     every_point = running_points(page)
     assert every_point > first_points
     page.locator(".live-training svg.chart").scroll_into_view_if_needed()  # for the screenshot

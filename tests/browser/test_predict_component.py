@@ -64,6 +64,8 @@ def expect_shown(page, index, probabilities, epoch, data):
     expect(page.locator("h3.predicted")).to_have_text(f"Predicted: {guess}")
     verdict = "right ✅" if guess == truth else "wrong ❌"
     expect(page.locator(".detail")).to_have_text(f"confidence {row[guess]:.1%} · true label {truth} · {verdict}")
+    alternative = f"Test image {index} of {len(data.y_test):,}: true {truth}, predicted {guess}, {row[guess]:.1%} confident"
+    expect(page.get_by_role("img", name=alternative, exact=True)).to_be_visible()  # a screen reader's text follows
     expect(page.locator("svg.chart text").first).to_have_text(f"Probabilities after epoch {epoch}")
     bars = page.locator("svg.chart .bars path")
     expect(bars).to_have_count(10)
