@@ -54,7 +54,8 @@ else:
 if actor is not None and actor.teacher:
     with st.expander("Teacher", expanded=True, icon="🧑‍🏫"):
         models_ui.teacher_panel()
-    with st.expander("Challenges and results", expanded=True, icon="🎯"):
+    # Folded unless it has just said something: open, its form would push the class's table below the fold.
+    with st.expander("Challenges and results", expanded="challenge_message" in st.session_state, icon="🎯"):
         challenge_ui.teacher_panel(actor, revealed)
 
 

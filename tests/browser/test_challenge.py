@@ -48,6 +48,8 @@ def train_with(person: Person, query: str) -> None:
 
 
 def results_csv(teacher: Person) -> list[dict]:
+    if not teacher.tab.get_by_role("button", name="Download results (CSV)").is_visible():
+        teacher.tab.get_by_text("Challenges and results").click()
     with teacher.tab.expect_download() as download:
         teacher.tab.get_by_role("button", name="Download results (CSV)").click()
     return list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
@@ -88,6 +90,7 @@ def test_a_challenge_judged_ranked_revealed_and_the_join_code(browser, challenge
     try:
         sign_in_teacher(teacher)
         teacher.open("Board?dataset=mnist")
+        teacher.tab.get_by_text("Challenges and results").click()
         teacher.tab.get_by_label("Title").fill("Beat 10% under 150,000 parameters")
         teacher.tab.get_by_label("Target validation accuracy (%)").fill("10")
         teacher.tab.get_by_label("At most … parameters").fill("150000")

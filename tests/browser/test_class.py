@@ -88,6 +88,7 @@ class Person:
 
     def select_row(self, index: int) -> None:
         """Tick the selection box at the left of a row (the table is drawn on a canvas: click where it is)."""
+        self.board().scroll_into_view_if_needed()
         box = self.board().locator('[data-testid="stDataFrameResizable"]').bounding_box()
         row_height = 35  # Streamlit's default, the header's too
         self.tab.mouse.click(box["x"] + 16, box["y"] + row_height * (index + 1) + row_height / 2)
