@@ -125,8 +125,13 @@ NOTES = {
 }
 
 # The TensorFlow tutorial's other form of the same output layer and loss, said next to the compile code.
-FROM_LOGITS = ("**The tutorial's form.** The current TensorFlow tutorial ends with `layers.Dense(10)` (scores, "
-               "called logits) and compiles with `keras.losses.SparseCategoricalCrossentropy(from_logits=True)`, "
+def from_logits_note(num_classes: int) -> str:
+    """FROM_LOGITS for a dataset of num_classes classes (the tutorial's own MNIST has 10)."""
+    return FROM_LOGITS.replace("`layers.Dense(N)`", f"`layers.Dense({num_classes})`")
+
+
+FROM_LOGITS = ("**The tutorial's form.** The current TensorFlow tutorial ends with a last Dense layer without "
+               "softmax — here `layers.Dense(N)` (scores, called logits) — and compiles with `keras.losses.SparseCategoricalCrossentropy(from_logits=True)`, "
                "then adds a `layers.Softmax()` for probabilities. It is the same model function as the softmax "
                "layer and loss here, but the loss is computed from the scores directly, which is numerically "
                "safer; trained, the two give close but not identical numbers.")

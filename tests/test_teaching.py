@@ -109,7 +109,7 @@ def test_the_parameter_count_the_train_page_states_is_keras(query, spec):
     parameters = models.build(spec).count_params()
     assert f"**Total parameters: {parameters:,}**" in text
     assert f"for each of the {parameters:,} parameters" in text and f"the {parameters:,} parameters keep" in text
-    assert concepts.FROM_LOGITS in text  # the tutorial's logits + from_logits=True form, explained by the code
+    assert concepts.from_logits_note(10) in text  # the tutorial's logits + from_logits=True form, explained by the code
 
 
 def test_the_learning_rate_and_loss_notes_use_the_class_count():

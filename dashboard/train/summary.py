@@ -34,4 +34,4 @@ def model_summary(spec: models.ModelSpec, epochs: int, data) -> None:
                     "leaves out the last partial batch, so the numbers come out close but not identical.")
         st.code(keras_code.model_code(spec, num_classes) + f"model.count_params()   # {parameters}\n"
                 + keras_code.compile_code(spec) + keras_code.fit_code(spec, epochs), language="python")
-        st.markdown(concepts.FROM_LOGITS)
+        st.markdown(concepts.from_logits_note(num_classes))
