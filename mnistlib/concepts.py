@@ -26,6 +26,24 @@ NOTES = {
         "(validation and test labels never), so a network that fits its training labels perfectly has learned the "
         "mistakes too and its validation accuracy falls."
     ),
+    "l2": (
+        "**L2 weight decay.** Training minimises the loss plus L2 × the sum of the squared weights of every "
+        "kernel (each Dense and Conv2D layer's weights, not their biases), so large weights cost more and the "
+        "network is pushed towards smaller ones. The curves show the loss without that penalty, so runs with and "
+        "without it compare; the model's card also keeps it with the penalty (`loss_with_penalty`)."
+    ),
+    "augment": (
+        "**Augmentation.** Every time a training image is used, it is randomly shifted (up to 10% of its height "
+        "and width each way), rotated (up to 10°) and zoomed in or out (a scale from 0.9 to 1.1), so the network "
+        "rarely sees the same picture twice and memorises less. Validation and test images are never changed. The "
+        "draws are seeded: the same settings train the same model."
+    ),
+    "early_stopping": (
+        "**Early stopping.** After each epoch the validation loss is compared with the lowest so far; after this "
+        "many epochs in a row without a lower one, training stops. Stopped or not, the weights of the epoch with "
+        "the lowest validation loss are the ones kept, as Keras's `EarlyStopping(monitor=\"val_loss\", "
+        "patience=…, restore_best_weights=True)` does (0: off)."
+    ),
     "validation": (
         "**Validation split.** A slice of the *training* set (its last part, as Keras does) is held back: the "
         "weights never learn from it, and it is measured after each epoch. MNIST's and Fashion-MNIST's training "

@@ -283,3 +283,13 @@ def _load(model_bytes: bytes):
         path = Path(folder) / "model.keras"
         path.write_bytes(model_bytes)
         return keras.saving.load_model(path)
+
+
+def test_the_notes_name_the_ranges_the_engine_uses():
+    from mnistlib import concepts
+
+    assert f"up to {augment.SHIFT:.0%} of its height and width" in concepts.note("augment")
+    assert f"rotated (up to {augment.ROTATION_DEGREES:g}°)" in concepts.note("augment")
+    assert f"a scale from {1 - augment.ZOOM:g} to {1 + augment.ZOOM:g}" in concepts.note("augment")
+    assert "`loss_with_penalty`" in concepts.note("l2") and "restore_best_weights=True" in concepts.note(
+        "early_stopping")
