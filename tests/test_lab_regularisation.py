@@ -293,3 +293,22 @@ def test_the_notes_name_the_ranges_the_engine_uses():
     assert f"a scale from {1 - augment.ZOOM:g} to {1 + augment.ZOOM:g}" in concepts.note("augment")
     assert "`loss_with_penalty`" in concepts.note("l2") and "restore_best_weights=True" in concepts.note(
         "early_stopping")
+
+
+def test_the_store_keeps_the_lab_section_and_leaves_it_out_of_other_cards(models_dir):
+    import json
+
+    from mnistlib import store
+
+    fields = {"name": "lab card", "dataset": "mnist", "subset": "small", "spec": ModelSpec().to_dict(),
+              "epochs_run": 9, "history": [], "test_loss": 0.4, "test_accuracy": 0.9, "training_seconds": 1.0,
+              "test_size": 3}
+    lab = {"l2": 0.01, "augment": True, "early_stopping": 3, "stopped_epoch": 9, "best_epoch": 6}
+    model = models.build(ModelSpec(), l2=0.01)
+    probabilities = np.full((1, 3, 10), 0.1, np.float16)
+    with_lab = store.save(model, {**fields, "lab": lab}, probabilities)
+    without = store.save(model, fields, probabilities)
+    assert store.load_card(with_lab.id).lab == lab and store.load_card(without.id).lab is None
+    assert "lab" not in json.loads((models_dir / without.id / "card.json").read_text())
+    loaded = store.load_model(with_lab.id)  # a plain Keras model, its kernels still regularised
+    assert loaded.layers[-1].kernel_regularizer.l2 == pytest.approx(0.01)
