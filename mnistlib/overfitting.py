@@ -147,3 +147,11 @@ def gap_sentence(verdict: GapVerdict | None) -> str:
     else:
         middle = (f": a gap of {verdict.gap:.1f} points, within {noise}, so no overfitting beyond noise")
     return opening + middle + settings_clause(verdict.settings) + "."
+
+
+def card_verdict(card: dict, training_set_size: int) -> GapVerdict | None:
+    """The verdict on a stored model's card (ModelCard.to_dict()) trained on a training set of this many images
+    (before the validation split): its history, its validation images, its lab settings."""
+    validation_images = validation_count(training_set_size, card.get("spec", {}).get("validation_split", 0.0))
+    settings = card_settings(card, training_set_size - validation_images)
+    return gap_verdict(card.get("history") or [], validation_images, settings)

@@ -100,3 +100,13 @@ def test_validation_count_matches_the_training_loops_split(size, split):
     images, labels = np.zeros((size, 1)), np.zeros(size)
     _, (validation, _) = loop.split_validation(images, labels, split)
     assert overfitting.validation_count(size, split) == len(validation)
+
+
+def test_a_cards_verdict_uses_its_validation_images_and_lab_settings():
+    card = {"spec": {"validation_split": 0.1}, "history": history((0.984, 0.674)), "train_images": 500,
+            "label_noise": 0.3, "labels_changed": 150}
+    verdict = overfitting.card_verdict(card, training_set_size=60000)
+    assert verdict.validation_images == 6000 and verdict.settings == (("train_images", 500), ("label_noise", 0.3))
+    every_image = overfitting.card_verdict({**card, "train_images": 54000}, 60000)
+    assert every_image.settings == (("label_noise", 0.3),)
+    assert overfitting.card_verdict({"spec": {"validation_split": 0.0}, "history": history((0.9, 0.9))}, 60000) is None

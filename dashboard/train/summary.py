@@ -1,8 +1,11 @@
-"""The Train page's model summary: layers and parameters, what compile() and fit() do, the same in plain Keras."""
+"""The Train page's model summary: layers and parameters, what compile() and fit() do, the same in plain Keras; and
+at the end of a run, whether the model overfits beyond noise (mnistlib.overfitting)."""
 
 import streamlit as st
 
-from mnistlib import concepts, datasets, keras_code, models
+from dashboard import layout
+from mnistlib import concepts, datasets, keras_code, models, overfitting
+from mnistlib.names import as_text
 
 
 def model_summary(spec: models.ModelSpec, epochs: int, data) -> None:
@@ -35,3 +38,18 @@ def model_summary(spec: models.ModelSpec, epochs: int, data) -> None:
         st.code(keras_code.model_code(spec, num_classes) + f"model.count_params()   # {parameters}\n"
                 + keras_code.compile_code(spec) + keras_code.fit_code(spec, epochs), language="python")
         st.markdown(concepts.from_logits_note(num_classes))
+
+
+def gap_summary(model_id: str) -> None:
+    """One sentence on the stored model's final training-vs-validation accuracy gap against the validation figure's
+    noise, naming the lab settings that changed it (highlighted when it overfits beyond noise)."""
+    card = layout.open_card(model_id)
+    if card is None:  # it said why
+        return
+    data = layout.require_dataset(card.dataset, card.subset)
+    verdict = overfitting.card_verdict(card.to_dict(), len(data.y_train))
+    sentence = as_text(overfitting.gap_sentence(verdict))
+    if verdict is not None and verdict.beyond_noise:
+        st.info(sentence)
+    else:
+        st.caption(sentence)
