@@ -143,9 +143,10 @@ def gap_sentence(verdict: GapVerdict | None) -> str:
     if verdict.kind == "overfits":
         middle = f": a gap of {verdict.gap:.1f} points, more than {noise}, so it overfits beyond noise"
     elif verdict.kind == "validation ahead":
-        middle = (f": validation is {-verdict.gap:.1f} points higher, more than {noise}, so it does not overfit")
+        middle = f": validation is {-verdict.gap:.1f} points higher, more than {noise}, so it does not overfit"
     else:
-        middle = (f": a gap of {verdict.gap:.1f} points, within {noise}, so no overfitting beyond noise")
+        gap = f"{'−' if verdict.gap < 0 else ''}{abs(verdict.gap):.1f}"  # a minus sign, as the live chart says it
+        middle = f": a gap of {gap} points, within {noise}, so no overfitting beyond noise"
     return opening + middle + settings_clause(verdict.settings) + "."
 
 

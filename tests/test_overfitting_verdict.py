@@ -45,6 +45,8 @@ def test_a_gap_equal_to_the_noise_is_not_beyond_it():
     verdict = overfitting.gap_verdict(history((0.52, 0.50)), 2500)
     assert (verdict.gap, verdict.noise, verdict.kind) == (2.0, 2.0, "within noise")
     assert overfitting.gap_verdict(history((0.521, 0.50)), 2500).kind == "overfits"  # 2.1 > 2.0
+    behind = overfitting.gap_verdict(history((0.49, 0.50)), 2500)
+    assert behind.kind == "within noise" and ": a gap of −1.0 points, within 2" in overfitting.gap_sentence(behind)
 
 
 def test_validation_ahead_beyond_noise_is_said_as_such():

@@ -1,0 +1,56 @@
+"""The gap, drawn, in Chromium: after a short lab training (few images, noisy labels) the Train page's accuracy
+panel shades the band between training and validation accuracy, labels the gap at the last epoch, says it in a text
+line, and the end of the run says whether it is beyond noise; the label agrees with the stored model's figures."""
+
+import re
+
+from playwright.sync_api import expect
+
+from mnistlib import datasets, overfitting, store
+from tests.browser.conftest import give_name, settle
+from tests.browser.test_live_training import open_train_page
+
+PANEL = ".live-training .panel.accuracy"
+
+
+def shown_gap(record: dict) -> float:
+    """The gap in points as the page shows it: the difference of the two accuracies rounded to 0.1%."""
+    return round(round(100 * record["accuracy"], 1) - round(100 * record["val_accuracy"], 1), 1)
+
+
+def test_a_short_lab_training_shows_the_gap_band_label_and_sentence(page, app_server, monkeypatch):
+    url, models = app_server
+    monkeypatch.setenv("MNISTLIB_MODELS_DIR", str(models))  # the app's store, to read the model's card
+    epochs = 6
+    open_train_page(page, url, epochs=epochs, seed=303, train_images=200, label_noise=0.2)
+    give_name(page, "Gapper")
+    page.get_by_role("button", name="Train", exact=True).click()
+    # While training: the line under the chart names the newest epoch's gap.
+    expect(page.locator(".live-training .gap-text")).to_have_text(
+        re.compile(r"^Epoch \d+: training \d+\.\d%, validation \d+\.\d%, gap −?\d+\.\d points\.$"), timeout=120_000)
+    expect(page.get_by_text("Test accuracy")).to_be_visible(timeout=180_000)
+    settle(page)
+    expect(page.locator(".live-training svg.chart")).to_have_attribute("data-epochs", str(epochs))
+
+    link = page.get_by_role("link", name="Browse its predictions →").get_attribute("href")
+    card = store.load_card(re.search(r"model=([0-9a-f-]+)", link).group(1))
+    last = card.history[-1]
+    gap = shown_gap(last)
+    gap_words = f"gap {'−' if gap < 0 else ''}{abs(gap):.1f} points"
+    expect(page.locator(f"{PANEL} .gap-label")).to_have_text(gap_words)
+    expect(page.locator(f"{PANEL} .gap-label")).to_be_visible()
+    expect(page.locator(".live-training .gap-text")).to_have_text(
+        f"Epoch {epochs}: training {100 * last['accuracy']:.1f}%, validation {100 * last['val_accuracy']:.1f}%, "
+        f"{gap_words}.")
+    # The band covers every epoch: one corner per epoch on each of its two curves.
+    corners = page.locator(f"{PANEL} polygon.gap-band").evaluate("(band) => band.points.numberOfItems")
+    assert corners == 2 * epochs
+    assert page.locator(".live-training .panel.loss .gap-band").count() == 0  # the band is on accuracy only
+    # The end of the run: one sentence on this gap against noise, with the lab's settings.
+    sentence = overfitting.gap_sentence(overfitting.card_verdict(
+        card.to_dict(), len(datasets.load("mnist", subset="small").y_train)))
+    expect(page.get_by_text(sentence, exact=True)).to_be_visible()
+    assert sentence.startswith(f"After epoch {epochs}, training accuracy is {100 * last['accuracy']:.1f}% (measured "
+                               "against its training labels, 20% of which were replaced by a wrong class)")
+    assert sentence.endswith("lab settings changed from their defaults: 200 training images, 20% noisy labels.")
+    page.locator(".live-training svg.chart").scroll_into_view_if_needed()  # for the screenshot
