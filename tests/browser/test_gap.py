@@ -7,7 +7,8 @@ import re
 from playwright.sync_api import expect
 
 from mnistlib import datasets, overfitting, store
-from tests.browser.conftest import give_name, settle
+from tests.browser.conftest import give_name, open_page, settle
+from tests.browser.test_accessibility import assert_no_violations
 from tests.browser.test_live_training import open_train_page
 
 PANEL = ".live-training .panel.accuracy"
@@ -54,3 +55,29 @@ def test_a_short_lab_training_shows_the_gap_band_label_and_sentence(page, app_se
                                "against its training labels, 20% of which were replaced by a wrong class)")
     assert sentence.endswith("lab settings changed from their defaults: 200 training images, 20% noisy labels.")
     page.locator(".live-training svg.chart").scroll_into_view_if_needed()  # for the screenshot
+    assert_no_violations(page, "Train with the gap drawn")
+
+
+def test_compare_draws_both_runs_on_one_chart_and_passes_axe(page, app_server, monkeypatch):
+    url, models = app_server
+    monkeypatch.setenv("MNISTLIB_MODELS_DIR", str(models))
+    for seed in (305, 306):  # two default runs of 3 epochs
+        open_train_page(page, url, epochs=3, seed=seed)
+        if seed == 305:
+            give_name(page, "Comparer")
+        page.get_by_role("button", name="Train", exact=True).click()
+        expect(page.get_by_text("Saved: the other pages now list it.")).to_be_visible(timeout=180_000)
+    first, second = sorted(store.list_models("mnist"), key=lambda card: card.created)[-2:]
+    open_page(page, url, "Compare", dataset="mnist", a=first.id, b=second.id)
+    chart = page.locator('[data-testid="stPlotlyChart"]').filter(has=page.locator(".legendtext")).first
+    chart.scroll_into_view_if_needed()
+    legend = chart.locator(".legendtext")
+    expect(legend).to_have_count(4)
+    assert sorted(legend.all_text_contents()) == sorted(f"{letter}: {card.name} · {kind}" for letter, card in
+                                                      (("A", first), ("B", second))
+                                                      for kind in ("training", "validation"))
+    # Four lines in each of the two panels: training and validation of both runs.
+    assert chart.locator(".scatterlayer .trace").count() == 8
+    for letter in "AB":
+        expect(page.get_by_text(re.compile(rf"^{letter} \(.+\): After epoch 3, training accuracy is "))).to_be_visible()
+    assert_no_violations(page, "Compare with two runs")
