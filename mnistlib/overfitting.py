@@ -143,10 +143,10 @@ def gap_sentence(verdict: GapVerdict | None) -> str:
     if verdict.kind == "overfits":
         middle = f": a gap of {verdict.gap:.1f} points, more than {noise}, so it overfits beyond noise"
     elif verdict.kind == "validation ahead":
-        middle = f": validation is {-verdict.gap:.1f} points higher, more than {noise}, so it does not overfit"
+        middle = f": validation is {-verdict.gap:.1f} points higher, more than {noise}, so the gap shows no overfitting"
     else:
         gap = f"{'−' if verdict.gap < 0 else ''}{abs(verdict.gap):.1f}"  # a minus sign, as the live chart says it
-        middle = f": a gap of {gap} points, within {noise}, so no overfitting beyond noise"
+        middle = f": a gap of {gap} points, within {noise}, so the gap alone shows no overfitting beyond noise"
     return opening + middle + settings_clause(verdict.settings) + "."
 
 
@@ -156,3 +156,19 @@ def card_verdict(card: dict, training_set_size: int) -> GapVerdict | None:
     validation_images = validation_count(training_set_size, card.get("spec", {}).get("validation_split", 0.0))
     settings = card_settings(card, training_set_size - validation_images)
     return gap_verdict(card.get("history") or [], validation_images, settings)
+
+
+def loss_trend_sentence(history: list) -> str | None:
+    """The validation loss's course in one sentence of facts, for a run whose accuracy gap is beyond noise while
+    its validation loss has not risen (so "no sign of overfitting" would contradict the gap); None without
+    validation loss on every epoch."""
+    losses = [record.get("val_loss") for record in history]
+    if not losses or any(value is None or not math.isfinite(value) for value in losses):
+        return None
+    best = min(range(len(losses)), key=losses.__getitem__)
+    if best == len(losses) - 1:
+        return (f"Validation loss is still falling (lowest after the last epoch, {losses[best]:.4f}): the model "
+                "already does better on its training images than on new ones, yet more epochs may still help on "
+                "new ones too.")
+    return (f"Validation loss was lowest after epoch {best + 1} ({losses[best]:.4f}) and is {losses[-1]:.4f} after "
+            f"the last epoch.")

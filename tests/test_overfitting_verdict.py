@@ -37,7 +37,7 @@ def test_the_same_gap_is_within_noise_on_few_validation_images():
     assert few.noise == 8.0 and few.kind == "within noise" and not few.beyond_noise
     sentence = overfitting.gap_sentence(few)
     assert "a gap of 3.0 points, within 2 standard errors" in sentence and "(2 × 4.00 = 8.00 points on 100" in sentence
-    assert "so no overfitting beyond noise — every lab setting at its default." in sentence
+    assert "so the gap alone shows no overfitting beyond noise — every lab setting at its default." in sentence
 
 
 def test_a_gap_equal_to_the_noise_is_not_beyond_it():
@@ -55,7 +55,7 @@ def test_validation_ahead_beyond_noise_is_said_as_such():
     assert verdict.kind == "validation ahead" and verdict.gap == -2.2
     sentence = overfitting.gap_sentence(verdict)
     assert ": validation is 2.2 points higher, more than 2 standard errors" in sentence
-    assert sentence.endswith("so it does not overfit — lab settings changed from their defaults: 500 training "
+    assert sentence.endswith("so the gap shows no overfitting — lab settings changed from their defaults: 500 training "
                              "images, augmentation.")
 
 
@@ -112,3 +112,15 @@ def test_a_cards_verdict_uses_its_validation_images_and_lab_settings():
     every_image = overfitting.card_verdict({**card, "train_images": 54000}, 60000)
     assert every_image.settings == (("label_noise", 0.3),)
     assert overfitting.card_verdict({"spec": {"validation_split": 0.0}, "history": history((0.9, 0.9))}, 60000) is None
+
+
+def test_the_loss_trend_is_said_as_facts():
+    records = [{"epoch": epoch, "accuracy": 0.9, "val_accuracy": 0.8, "loss": 0.1, "val_loss": value}
+               for epoch, value in enumerate([0.9, 0.7, 0.65], start=1)]
+    assert overfitting.loss_trend_sentence(records).startswith(
+        "Validation loss is still falling (lowest after the last epoch, 0.6500): the model already does better")
+    records[1]["val_loss"] = 0.6
+    assert overfitting.loss_trend_sentence(records) == (
+        "Validation loss was lowest after epoch 2 (0.6000) and is 0.6500 after the last epoch.")
+    records[0]["val_loss"] = None
+    assert overfitting.loss_trend_sentence(records) is None

@@ -161,11 +161,12 @@ function createTrainingCurves(svg, legend, tooltip) {
     const x = xOf(panel, last[0]), yTraining = yOf(panel, last[2]), yValidation = yOf(panel, last[4]);
     Object.entries({ x1: x, x2: x, y1: yTraining, y2: yValidation }).forEach(([key, value]) =>
       bracket.setAttribute(key, value));
-    // Left of the last epoch: between the two curves when they are apart, else above them; inside the plot.
-    const apart = Math.abs(yTraining - yValidation) > 24;
-    const y = apart ? (yTraining + yValidation) / 2 + 4 : Math.min(yTraining, yValidation) - 12;
-    label.setAttribute("x", Math.max(x - 10, panel.x0 + 100));
-    label.setAttribute("y", Math.min(Math.max(y, panel.y0 + 14), panel.y1 - 6));
+    // Left of the last epoch: between the two curves when they are apart, else above them (below them when there
+    // is no room above); inside the plot.
+    const [upper, lower] = [Math.min(yTraining, yValidation), Math.max(yTraining, yValidation)];
+    const y = lower - upper > 24 ? (upper + lower) / 2 + 4 : upper - 12 >= panel.y0 + 14 ? upper - 12 : lower + 20;
+    label.setAttribute("x", Math.max(x - 14, panel.x0 + 100));
+    label.setAttribute("y", Math.min(y, panel.y1 - 6));
     label.textContent = gapText(gapPoints(last[2], last[4]));
   }
 

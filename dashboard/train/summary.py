@@ -40,16 +40,26 @@ def model_summary(spec: models.ModelSpec, epochs: int, data) -> None:
         st.markdown(concepts.from_logits_note(num_classes))
 
 
-def gap_summary(model_id: str) -> None:
-    """One sentence on the stored model's final training-vs-validation accuracy gap against the validation figure's
-    noise, naming the lab settings that changed it (highlighted when it overfits beyond noise)."""
-    card = layout.open_card(model_id)
+def overfitting_summary(state) -> None:
+    """At the end of a run: one sentence on the stored model's final training-vs-validation accuracy gap against
+    the validation figure's noise, naming the lab settings that changed it (highlighted when beyond noise); then
+    the verdict on the validation loss (concepts.overfitting_verdict), said as plain facts when it would call
+    "no sign of overfitting" a run whose gap is beyond noise."""
+    card = layout.open_card(state.model_id)
     if card is None:  # it said why
         return
     data = layout.require_dataset(card.dataset, card.subset)
     verdict = overfitting.card_verdict(card.to_dict(), len(data.y_train))
     sentence = as_text(overfitting.gap_sentence(verdict))
-    if verdict is not None and verdict.beyond_noise:
+    beyond_noise = verdict is not None and verdict.beyond_noise
+    if beyond_noise:
         st.info(sentence)
     else:
         st.caption(sentence)
+    loss_verdict, loss_sentence = concepts.overfitting_verdict(state.history)
+    if loss_verdict == "overfitting":
+        st.info(loss_sentence + " " + concepts.note("overfitting"))
+    elif beyond_noise and loss_verdict == "not yet":
+        st.caption(overfitting.loss_trend_sentence(state.history) or loss_sentence)
+    else:
+        st.caption(loss_sentence)
