@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import layout
+from dashboard.compare_curves import compare_curves
 from mnistlib import concepts, evaluation, plots, store
 from mnistlib.names import as_text
 
@@ -64,7 +65,7 @@ def predictions(card):
     return data, probabilities, evaluation.predicted_labels(probabilities)
 
 
-# ## Side by side: accuracy, training curves, confusion matrices
+# ## Side by side: accuracy and confusion matrices; then both training curves on one chart
 
 results = [predictions(card) for card in (first, second)]
 same_test_set = first.subset == second.subset and len(results[0][0].y_test) == len(results[1][0].y_test)
@@ -86,13 +87,13 @@ for letter, card, column, accuracy, (data, _, predicted) in zip("AB", (first, se
         st.caption(f"{architecture} · {card.epochs_run} epoch(s) · "
                    f"{card.training_seconds:.0f} s of training · tested on {len(data.y_test):,} images "
                    f"({card.subset} set)")
-        st.plotly_chart(plots.training_curves(card.history, height=280), key=f"compare_curves_{letter}")
         st.plotly_chart(plots.confusion_heatmap(evaluation.confusion_matrix(data.y_test, predicted, len(data.class_names)),
                                                 data.class_names), key=f"compare_matrix_{letter}")
 
 st.caption("The two matrices have their own colour scales: compare the numbers in the cells, not the shades. "
            "To decide which settings are better, compare validation accuracy: settings picked by test accuracy are tuned "
            "to the test set, which then no longer gives a fair final check.")
+compare_curves([("A", first, len(results[0][0].y_train)), ("B", second, len(results[1][0].y_train))])
 st.caption(concepts.note("training_figures"))
 
 st.subheader("Accuracy per class")

@@ -1,6 +1,9 @@
 // The loss and accuracy curves of one training, drawn as SVG side by side: the running training average within
 // epochs (light line), training and validation per epoch (lines with markers), labelled axes, each value on hover.
 // New points are appended to what is drawn; a panel is redrawn whole only when its value axis has to grow.
+// The accuracy panel marks the gap between training and validation accuracy: a shaded band between the two curves,
+// a bracket and a label "gap 11.2 points" at the last epoch, and the same in a text line under the chart (.gap-text).
+// Validation lines are dashed, so training and validation differ by more than colour. Nothing here is animated.
 
 const CURVE_SVG = "http://www.w3.org/2000/svg";
 const CURVE_WIDTH = 1000, CURVE_HEIGHT = 330;
@@ -36,7 +39,26 @@ function decimalsOf(step) {
   return decimals;
 }
 
+// Percent with one decimal, as shown; the gap is the difference of the shown figures, so the text adds up.
+const shownPercent = (fraction) => Math.round(1000 * fraction) / 10;
+function gapPoints(training, validation) {
+  const gap = Math.round(10 * (shownPercent(training) - shownPercent(validation))) / 10;
+  return Object.is(gap, -0) ? 0 : gap;
+}
+const gapText = (gap) => `gap ${gap < 0 ? "−" : ""}${Math.abs(gap).toFixed(1)} points`;
+
+// The text line under the chart, from the last epoch record [epoch, loss, accuracy, val_loss, val_accuracy].
+function gapSentence(record) {
+  if (!record || record[2] === null) return "";
+  const [epoch, , accuracy, , validation] = record;
+  if (validation === null) return `Epoch ${epoch}: training ${shownPercent(accuracy).toFixed(1)}%; no validation ` +
+    "figure, so no gap to show.";
+  return `Epoch ${epoch}: training ${shownPercent(accuracy).toFixed(1)}%, validation ` +
+    `${shownPercent(validation).toFixed(1)}%, ${gapText(gapPoints(accuracy, validation))}.`;
+}
+
 function createTrainingCurves(svg, legend, tooltip) {
+  const gapLine = svg.parentElement?.querySelector(".gap-text");
   const curves = { epochs: 0, stored: null, generation: 0, pointsDrawn: 0, recordsDrawn: -1, panels: [] };
   let hovered = null;
 
@@ -54,14 +76,20 @@ function createTrainingCurves(svg, legend, tooltip) {
     curveElement("text", { transform: `translate(${offset + 16} ${(y0 + y1) / 2}) rotate(-90)`,
       "text-anchor": "middle", "font-size": 13 }, group).textContent = CURVE_METRICS[index];
     const lines = {}, markers = {};
+    const gap = CURVE_METRICS[index] === "accuracy" ? {
+      band: curveElement("polygon", { class: "gap-band", points: "" }, group),
+      bracket: curveElement("line", { class: "gap-bracket", visibility: "hidden" }, group),
+    } : null;
     for (const series of CURVE_SERIES) {
       lines[series.name] = curveElement("polyline", { class: series.name, points: "" }, group);
       if (series.marked) markers[series.name] = curveElement("g", { class: `markers ${series.name}` }, group);
     }
+    if (gap) gap.label = curveElement("text", { class: "gap-label", "text-anchor": "end", "font-size": 13,
+      "font-weight": 600, visibility: "hidden" }, group); // over the curves
     const highlight = curveElement("circle", { class: "highlight", r: 6, visibility: "hidden" }, group);
     const target = curveElement("rect", { class: "hover-target", x: x0, y: y0, width: x1 - x0, height: y1 - y0 },
       group);
-    const panel = { index, x0, x1, y0, y1, grid, axis, lines, markers, highlight, range: null, low: Infinity,
+    const panel = { index, x0, x1, y0, y1, grid, axis, lines, markers, gap, highlight, range: null, low: Infinity,
       high: -Infinity };
     target.addEventListener("mousemove", (event) => hover(panel, event));
     target.addEventListener("mouseleave", () => unhover(panel));
@@ -116,6 +144,30 @@ function createTrainingCurves(svg, legend, tooltip) {
       panel.markers[name].replaceChildren(...pairs.map(([x, v]) =>
         curveElement("circle", { class: name, cx: xOf(panel, x), cy: yOf(panel, v), r: 4.5 })));
     }
+    if (panel.gap) drawGap(panel, stored);
+  }
+
+  // The band between training and validation accuracy over the epochs that have both, and at the last of them a
+  // bracket and the gap in points.
+  function drawGap(panel, stored) {
+    const both = stored.records.filter((record) => record[2] !== null && record[4] !== null);
+    const { band, bracket, label } = panel.gap;
+    const corner = ([epoch, , , , validation], value) => `${xOf(panel, epoch)},${yOf(panel, value)}`;
+    band.setAttribute("points", [...both.map((record) => corner(record, record[2])),
+      ...both.toReversed().map((record) => corner(record, record[4]))].join(" "));
+    const last = both.at(-1);
+    for (const element of [bracket, label]) element.setAttribute("visibility", last ? "visible" : "hidden");
+    if (!last) return;
+    const x = xOf(panel, last[0]), yTraining = yOf(panel, last[2]), yValidation = yOf(panel, last[4]);
+    Object.entries({ x1: x, x2: x, y1: yTraining, y2: yValidation }).forEach(([key, value]) =>
+      bracket.setAttribute(key, value));
+    // Left of the last epoch: between the two curves when they are apart, else above them (below them when there
+    // is no room above); inside the plot.
+    const [upper, lower] = [Math.min(yTraining, yValidation), Math.max(yTraining, yValidation)];
+    const y = lower - upper > 24 ? (upper + lower) / 2 + 4 : upper - 12 >= panel.y0 + 14 ? upper - 12 : lower + 20;
+    label.setAttribute("x", Math.max(x - 14, panel.x0 + 100));
+    label.setAttribute("y", Math.min(y, panel.y1 - 6));
+    label.textContent = gapText(gapPoints(last[2], last[4]));
   }
 
   function drawLegend(stored) {
@@ -123,11 +175,12 @@ function createTrainingCurves(svg, legend, tooltip) {
     legend.replaceChildren(...CURVE_SERIES.filter((series) => series.name !== "validation" || validation)
       .map((series) => {
         const key = document.createElement("span");
-        key.className = series.marked ? "key marked" : "key";
+        key.className = `key ${series.name}${series.marked ? " marked" : ""}`;
         key.style.setProperty("--colour", series.colour);
         key.textContent = series.label;
         return key;
-      }));
+      }), ...(validation ? [Object.assign(document.createElement("span"), { className: "key gap",
+      textContent: "gap: training − validation accuracy" })] : []));
   }
 
   // Draw what the store holds and is not drawn yet; redraw a panel whose values left its axis.
@@ -158,7 +211,10 @@ function createTrainingCurves(svg, legend, tooltip) {
         if (recordsChanged) drawRecords(panel, stored);
       }
     }
-    if (recordsChanged) drawLegend(stored);
+    if (recordsChanged) {
+      drawLegend(stored);
+      if (gapLine) gapLine.textContent = gapSentence(stored.records.at(-1));
+    }
     curves.pointsDrawn = stored.points.length;
     curves.recordsDrawn = stored.recordsVersion;
     svg.dataset.points = String(stored.points.length);

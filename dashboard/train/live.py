@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import identity, jobs, layout
 from dashboard.components import live_training
+from dashboard.train import summary as train_summary
 from mnistlib import concepts, datasets, names
 from mnistlib.names import as_text
 from mnistlib.training import ENDED, TrainRequest
@@ -48,11 +49,7 @@ def show_result(state, num_classes: int) -> None:
                 help="The final check, on test images the model never learned from. This app shows it after every "
                      "epoch to watch learning; do not choose settings by it.")
     test_loss.metric("Test loss", f"{state.test_loss:.4f}", help=concepts.loss_value_note(num_classes))
-    verdict, sentence = concepts.overfitting_verdict(state.history)
-    if verdict == "overfitting":
-        st.info(sentence + " " + concepts.note("overfitting"))
-    else:
-        st.caption(sentence)
+    train_summary.overfitting_summary(state)  # the accuracy gap against noise, then the validation loss's verdict
     st.success("Saved: the other pages now list it.")
     layout.page_link("app_pages/predict.py", "Browse its predictions →", {"model": state.model_id})
 

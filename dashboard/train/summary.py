@@ -1,8 +1,11 @@
-"""The Train page's model summary: layers and parameters, what compile() and fit() do, the same in plain Keras."""
+"""The Train page's model summary: layers and parameters, what compile() and fit() do, the same in plain Keras; and
+at the end of a run, whether the model overfits beyond noise (mnistlib.overfitting)."""
 
 import streamlit as st
 
-from mnistlib import concepts, datasets, keras_code, models
+from dashboard import layout
+from mnistlib import concepts, datasets, keras_code, models, overfitting
+from mnistlib.names import as_text
 
 
 def model_summary(spec: models.ModelSpec, epochs: int, data) -> None:
@@ -35,3 +38,28 @@ def model_summary(spec: models.ModelSpec, epochs: int, data) -> None:
         st.code(keras_code.model_code(spec, num_classes) + f"model.count_params()   # {parameters}\n"
                 + keras_code.compile_code(spec) + keras_code.fit_code(spec, epochs), language="python")
         st.markdown(concepts.from_logits_note(num_classes))
+
+
+def overfitting_summary(state) -> None:
+    """At the end of a run: one sentence on the stored model's final training-vs-validation accuracy gap against
+    the validation figure's noise, naming the lab settings that changed it (highlighted when beyond noise); then
+    the verdict on the validation loss (concepts.overfitting_verdict), said as plain facts when it would call
+    "no sign of overfitting" a run whose gap is beyond noise."""
+    card = layout.open_card(state.model_id)
+    if card is None:  # it said why
+        return
+    data = layout.require_dataset(card.dataset, card.subset)
+    verdict = overfitting.card_verdict(card.to_dict(), len(data.y_train))
+    sentence = as_text(overfitting.gap_sentence(verdict))
+    beyond_noise = verdict is not None and verdict.beyond_noise
+    if beyond_noise:
+        st.info(sentence)
+    else:
+        st.caption(sentence)
+    loss_verdict, loss_sentence = concepts.overfitting_verdict(state.history)
+    if loss_verdict == "overfitting":
+        st.info(loss_sentence + " " + concepts.note("overfitting"))
+    elif beyond_noise and loss_verdict == "not yet":
+        st.caption(overfitting.loss_trend_sentence(state.history) or loss_sentence)
+    else:
+        st.caption(loss_sentence)
