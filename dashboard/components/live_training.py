@@ -21,7 +21,7 @@ def _asset(name: str) -> str:
 # The view: one module from two plain files (no build step), the curves and what feeds them.
 _view = st.components.v2.component(
     "mnist_lab.live_training", html=_asset("live_training.html"), css=_asset("live_training.css"),
-    js="\n".join(_asset(name) for name in ("training_curves.js", "live_training.js")))
+    js="\n".join(_asset(name) for name in ("training_curves.js", "live_training.js", "live_training_poll.js")))
 _feed = st.components.v2.component("mnist_lab.live_training_feed", js=_asset("live_training_feed.js"))
 
 
