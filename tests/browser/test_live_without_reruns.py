@@ -1,8 +1,10 @@
 """A watching tab costs the server no reruns: while a training runs, the Train page's live view polls the job's
 progress route and the class board's watcher polls the board's counter (dashboard/routes.py), and /metrics counts
 every script run the server makes. Read before and after a stretch of watching, the count does not move, while the
-curves grow; when the job ends, the Train page shows its results and the board its new model."""
+curves grow; when the job ends, the Train page shows its results and the board its new model. On Predict, a burst
+of clicks on Next costs one follow-up rerun."""
 
+import os
 import re
 import urllib.request
 
@@ -11,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.browser.conftest import give_name, open_page, settle
 from tests.browser.test_live_training import RUNNING_LINE, open_train_page, progress, running_points, wait_until
+from tests.conftest import train_and_store
 
 POLLS_WATCHED = 20  # progress requests the Train tab makes while we watch (twice a second: about 10 s)
 BOARD_POLLS_WATCHED = 3  # the board's tab polls every 3 s
@@ -67,3 +70,25 @@ def test_watching_tabs_cost_no_reruns_while_a_training_runs(page, browser, app_s
         assert page.evaluate("() => globalThis.__mnistLabLiveTraining.pollers.size") == 0
     finally:
         board.close()
+
+
+def test_a_burst_of_clicks_on_next_costs_one_follow_up_rerun(page, app_server):
+    url, models_folder = app_server
+    previous = os.environ["MNISTLIB_MODELS_DIR"]
+    os.environ["MNISTLIB_MODELS_DIR"] = str(models_folder)
+    try:
+        card = train_and_store("mnist", epochs=1, name="burst test model")
+    finally:
+        os.environ["MNISTLIB_MODELS_DIR"] = previous
+    open_page(page, url)  # the first visit after a start may not know the pages' own URLs yet
+    open_page(page, url, "Predict", model=card.id, image=20)
+    expect(page.locator("h3.predicted")).to_be_visible(timeout=60_000)  # the in-page browser has its data
+    settle(page)
+    before = reruns(scrape(url))
+    # Six clicks in one go (one task of the page's JavaScript), as a student hammering Next does.
+    page.get_by_role("button", name="Next ▶").evaluate("(button) => { for (let i = 0; i < 6; i += 1) button.click(); }")
+    expect(page).to_have_url(re.compile(r"[?&]image=26(&|$)"), timeout=60_000)  # the server followed, once
+    settle(page)
+    after = reruns(scrape(url))
+    assert after["browse-follow-up"] - before["browse-follow-up"] == 1
+    assert after["page"] == before["page"]  # the follow-up reruns only the browser's fragment
