@@ -92,3 +92,23 @@ def test_a_burst_of_clicks_on_next_costs_one_follow_up_rerun(page, app_server):
     after = reruns(scrape(url))
     assert after["browse-follow-up"] - before["browse-follow-up"] == 1
     assert after["page"] == before["page"]  # the follow-up reruns only the browser's fragment
+
+
+def test_a_tab_the_route_refuses_still_follows_its_training_by_reruns(page, app_server):
+    """A session whose browser no longer sends the name's cookie (it was cleared; a school-account login is the same
+    for the route) gets 403 from the progress route: its tab falls back to fragment reruns, and the view goes on."""
+    url, _ = app_server
+    open_train_page(page, url, arch="cnn", epochs=8, seed=606)
+    give_name(page, "Cookie-less")
+    refused = []
+    page.on("response", lambda response: "/progress?" in response.url and response.status == 403
+            and refused.append(response.url))
+    page.context.clear_cookies()  # the session still knows who this is; the route cannot
+    before = reruns(scrape(url))
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text("Test accuracy")).to_be_visible(timeout=300_000)
+    settle(page)
+    assert refused, "the route answered a browser without the name's cookie"
+    assert reruns(scrape(url))["fragment-live"] - before["fragment-live"] >= 2  # the fallback's reruns
+    assert progress(page) == 100
+    expect(page.locator(".live-training .panel.loss .markers.train circle")).to_have_count(8)
