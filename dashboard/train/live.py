@@ -246,8 +246,9 @@ def live_view(job_id: str, num_classes: int, polling: bool) -> None:
         job.wait(timeout=FINISHING_WAIT_SECONDS)
         state = job.progress_since(sent["points"])
     data = view_data(state, sent, st.session_state.get("train_live_curves", True))
-    # Every element here is re-sent (and re-rendered by the watching browser) on every poll: while the job runs, the
-    # small feed is the only one, unless the job is shared.
+    # Every element here is re-sent (and re-rendered by the watching browser) on every run of this part: the feed is
+    # small. While the job runs there are no such runs: the tab polls poll_url (the sharing note shows who joined at
+    # the next run of the page).
     live_training.live_training_feed({**data, "poll_url": f"api/jobs/{job_id}/progress" if polling else None},
                                      key=FEED_KEY, on_resend=_resend, on_ended=lambda: _ended(job_id))
     sharing_note(state)
