@@ -411,6 +411,8 @@ def reruns_per_tab(playwright_browser, models: Path, train_tabs: int = 3, minute
     try:
         with contextlib.ExitStack() as tabs:
             pages = [tabs.enter_context(fresh_page(playwright_browser)) for _ in range(train_tabs + 1)]
+            pages[0].goto(url)  # the first session after a start may see "Page not found" for a page's own URL
+            pages[0].wait_for_selector("h1", timeout=60_000)
             for number, page in enumerate(pages[:train_tabs]):  # a CNN for 300 epochs: minutes of training
                 page.goto(f"{url}/Train?arch=cnn&epochs=300&seed=505")
                 page.wait_for_selector("button:has-text('Train')", timeout=60_000)
