@@ -62,7 +62,11 @@ def test_watching_tabs_cost_no_reruns_while_a_training_runs(page, browser, app_s
         expect(page.get_by_text("Test accuracy")).to_be_visible(timeout=300_000)
         expect(board.get_by_text(re.compile(r"^1 model\(s\)\.$"))).to_be_visible(timeout=60_000)
         settle(page)
-        after = reruns(scrape(url))
+        samples = scrape(url)
+        after = reruns(samples)
+        for path in ("Train", "Board"):  # each page's runs are timed, labelled by the page
+            assert samples[("mnistlab_page_script_seconds_count", (("page", path),))] >= 1
+            assert samples[("mnistlab_page_script_seconds_sum", (("page", path),))] > 0
         assert after["fragment-live"] - reruns(during)["fragment-live"] == 1  # the tab told the server it ended
         assert 1 <= after["fragment-board"] - reruns(during)["fragment-board"] <= 2  # the board's counter changed
         assert progress(page) == 100
