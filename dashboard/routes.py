@@ -1,7 +1,8 @@
 """HTTP routes served beside the pages (app.py's st.App): health, metrics, and what a watching tab polls instead of
 rerunning a fragment — a job's new progress and the class board's change counter.
 
-    GET /healthz                          200 "ok" and the trainer's state as JSON (503 if the cluster is unreachable)
+    GET /healthz                          200 "ok" and the trainer's state as JSON ("running" counts starting jobs
+                                          too; 503 if the cluster is unreachable)
     GET /metrics                          Prometheus text format (mnistlib.metrics)
     GET /api/jobs/<job_id>/progress       the live view's data after ?since=<points>&records=<records>: only for the
                                           job's owners (by the student cookie the pages use) and the teacher, else 403;
