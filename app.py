@@ -1,12 +1,12 @@
-"""MNIST Lab: the entry point. Every page is named once, with its title and icon, in layout.PAGES."""
+"""MNIST Lab: the entry point, an ASGI app (Streamlit's st.App) that `streamlit run app.py` serves.
+
+The pages come from navigation.py (the main script: st.navigation over layout.PAGES); beside them, plain HTTP
+routes (dashboard/routes.py): /healthz, /metrics, a job's progress and the class board's change counter, which the
+watching tabs poll instead of rerunning a fragment.
+"""
 
 import streamlit as st
 
-from dashboard import jobs, layout
+from dashboard import routes
 
-# The server's trainer starts with the first visit, not the first click on Train: its worker warms up
-# meanwhile, and jobs queued before a restart are queued again at once. (An unreachable cluster is reported where
-# training is asked for, not here.)
-jobs.start_trainer()
-st.navigation([st.Page(page.path, title=page.title, icon=page.icon, url_path=page.url_path, default=page.default)
-               for page in layout.PAGES]).run()
+app = st.App("navigation.py", routes=routes.ROUTES)

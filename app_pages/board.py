@@ -9,11 +9,12 @@ import pyarrow
 import streamlit as st
 
 from dashboard import challenges as challenge_ui
-from dashboard import identity, layout
+from dashboard import identity, layout, rerun_count, routes
 from dashboard import models as models_ui
+from dashboard.components import board_watcher
 from mnistlib import board, datasets, names, store, students
 
-WATCH_SECONDS = 3  # how often an open board looks for changes: one read of the index's change counter
+WATCH_SECONDS = 3  # how often an open board's tab polls the change counter's route (no rerun unless it changed)
 ALL = "all"
 TEST_NOTE = (
     "Choose your model by **validation accuracy**: the validation images are held back from training exactly so "
@@ -29,15 +30,18 @@ if students.class_name():
     st.caption(names.markdown_escape(f"Class: {students.class_name()}"))
 actor = identity.current_actor()
 # Read before the list: a model saved meanwhile changes the counter, and the watcher below redraws the board.
-seen = (store.generation(), students.test_revealed())
-revealed = seen[1]
+seen = routes.board_counter()
+revealed = students.test_revealed()  # a change after the counter was read changes the counter: redrawn
 
 
-@st.fragment(run_every=WATCH_SECONDS)
-def watch_for_changes(drawn: tuple) -> None:
-    """Redraw the whole board when a model was added, renamed or deleted, or test accuracy revealed or hidden."""
-    if (store.generation(), students.test_revealed()) != drawn:
+@st.fragment
+def watch_for_changes(drawn: str) -> None:
+    """Redraw the whole board when a model was added, renamed or deleted, or test accuracy revealed or hidden: the
+    tab polls the counter's route, and this part reruns only when it changed."""
+    rerun_count.fragment_rerun("fragment-board")
+    if routes.board_counter() != drawn:
         st.rerun()
+    board_watcher.board_watcher(drawn, WATCH_SECONDS, key="board_watcher", on_changed=lambda: None)
 
 
 watch_for_changes(seen)

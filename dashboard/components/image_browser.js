@@ -3,7 +3,7 @@
 // box, the arrow keys, the filters and the epoch slider redraw at once; the server is told the view afterwards
 // (state "view"), or told through the trigger "failed" that the payload cannot be read, so the page can fall back.
 
-const REPORT_DELAY_MS = 150; // a burst of clicks or key presses is reported to the server once
+const REPORT_DELAY_MS = 500; // a burst of clicks (a person clicks Next 2–5 times a second) is reported once
 const PLAY_STEP_MS = 700; // one epoch per step when the epochs are played
 const registry = (globalThis.__mnistLabImageBrowsers ??= { browsers: new Map(), pending: new Map(), timers: new Map() });
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from mnistlib import metrics
+
 HERE = Path(__file__).parent
 TIMEOUT_SECONDS = 30  # the payload must be shown within this time, else the page falls back to the server
 
@@ -34,7 +36,13 @@ def image_browser(payload: bytes, payload_id: str, view: dict, key: str, on_view
     with st.container(gap=None):  # the view element has no height: no gap either
         _view(data={"payload": payload_id, **view, "timeout_seconds": TIMEOUT_SECONDS}, key=f"{key}_view",
               height=0, on_failed_change=on_failed)
-        _browser(data=payload, key=key, on_view_change=on_view, on_failed_change=on_failed)
+        _browser(data=payload, key=key, on_view_change=lambda: _followed(on_view), on_failed_change=on_failed)
+
+
+def _followed(on_view) -> None:
+    """The rerun the browser asked for after the student moved (one per burst of clicks), counted for /metrics."""
+    metrics.count_rerun("browse-follow-up")
+    on_view()
 
 
 def reported(key: str, name: str):

@@ -1,9 +1,10 @@
-// Feeds the Train page's live view (live_training.js) with one poll's data. This element is re-sent on every poll,
-// so it is kept tiny: the view's own code and markup travel once, in an element that stays the same.
+// Feeds the Train page's live view (live_training.js) with one run's data; while the job runs, the view polls the
+// job's progress route itself (live_training_poll.js). Kept tiny: the view's code and markup travel once.
 const live = (globalThis.__mnistLabLiveTraining ??= { trainings: new Map(), queue: [], views: new Set() });
 
 export default function ({ data, setTriggerValue }) {
-  if (!data || typeof data.job !== "string") return;
+  if (!data || typeof data.job !== "string") return undefined;
   live.queue.push({ data, setTriggerValue });
   live.process?.();
+  return () => live.unfollow?.(data.job); // the page moved on (another page, another job): no more polls
 }

@@ -1,12 +1,16 @@
 """The Train page's job part: Train and Stop, where the job stands, its live progress and curves (drawn in the browser,
-which each poll sends only the new points), and what it gave."""
+which each poll sends only the new points), and what it gave.
+
+While the job runs, the watching tab polls GET /api/jobs/<id>/progress (dashboard/routes.py, answered by poll_data)
+twice a second: no rerun of the page or a fragment. The part showing the job reruns when the tab sees the job end,
+and then once the whole page, to show the result."""
 
 import math
 import re
 
 import streamlit as st
 
-from dashboard import identity, jobs, layout
+from dashboard import identity, jobs, layout, rerun_count
 from dashboard.components import live_training
 from dashboard.train import summary as train_summary
 from mnistlib import concepts, datasets, names
@@ -114,6 +118,30 @@ def _resend() -> None:
             sent[name] = min(sent[name], max(have, 0))
 
 
+def _ended(job_id: str) -> None:
+    """The tab saw the job end through the route: it has the points and records it says (the rerun this starts
+    sends only what comes after them)."""
+    told = (st.session_state.get(FEED_KEY) or {}).get("ended")
+    sent = st.session_state.get(SENT)
+    if not isinstance(told, dict) or not sent or told.get("job") != sent["job"] or sent["job"] != job_id:
+        return
+    for name in ("points", "records"):
+        have = told.get(name)
+        if isinstance(have, int) and not isinstance(have, bool) and have >= 0:
+            sent[name] = have
+
+
+def poll_data(job, points: int, records: int, curves: bool) -> dict:
+    """What GET /api/jobs/<id>/progress answers a tab that has the first `points` points and `records` epoch records
+    of job: view_data for what comes after them. After the last epoch it waits up to FINISHING_WAIT_SECONDS for the
+    job to end, so the tab sees the end (and shows the results) as soon as the model is stored."""
+    state = job.progress_since(points)
+    if state.status == "running" and state.epochs and len(state.history) >= state.epochs:
+        job.wait(timeout=FINISHING_WAIT_SECONDS)
+        state = job.progress_since(points)
+    return view_data(state, {"job": job.id, "points": points, "records": records}, curves)
+
+
 def _finite(value):
     """A number JSON can carry (NaN and infinity cannot): rounded, or None."""
     return round(value, 5) if value is not None and math.isfinite(value) else None
@@ -136,7 +164,7 @@ def view_data(state, sent: dict, curves: bool) -> dict:
         text += f" · about {state.eta_seconds:.0f} s left"
     records_from = min(sent["records"], len(state.history))
     return {
-        "job": sent["job"], "status_text": status_text, "progress_text": text, "epochs": state.epochs,
+        "job": sent["job"], "status": state.status, "status_text": status_text, "progress_text": text, "epochs": state.epochs,
         "fraction": 1.0 if state.status == "finished" else round(min(max(done, 0.0), 1.0), 4),
         "curves": curves or state.status in ENDED,
         "points_from": state.progress_from,
@@ -195,13 +223,15 @@ def show_job(job_id: str, state, active: bool, num_classes: int) -> None:
         return
     curves_caption(state, active, num_classes)
     live_training.live_training_view(job_id, key=VIEW_KEY)
-    st.fragment(live_view, run_every=0.5 if active else None)(job_id, num_classes, active)
+    st.fragment(live_view)(job_id, num_classes, active)
 
 
 def live_view(job_id: str, num_classes: int, polling: bool) -> None:
-    """Feed the live view, and show who shares the job and, once it ended, its results; reruns itself every 0.5 s
-    while the job is active (polling). Each run reads and sends only the points that are new since the last
-    (Job.progress_since); the browser appends them."""
+    """Feed the live view, and show who shares the job and, once it ended, its results. While the job is active
+    (polling), the tab polls the job's progress route itself; this part reruns when the tab saw the job end (or,
+    for a session the route refuses, each time the tab asks). Each run reads and sends only the points that are new
+    since the last (Job.progress_since); the browser appends them."""
+    rerun_count.fragment_rerun("fragment-live")
     job = jobs.job(job_id)
     if job is None:
         return
@@ -213,9 +243,11 @@ def live_view(job_id: str, num_classes: int, polling: bool) -> None:
         job.wait(timeout=FINISHING_WAIT_SECONDS)
         state = job.progress_since(sent["points"])
     data = view_data(state, sent, st.session_state.get("train_live_curves", True))
-    # Every element here is re-sent (and re-rendered by the watching browser) on every poll: while the job runs, the
-    # small feed is the only one, unless the job is shared.
-    live_training.live_training_feed(data, key=FEED_KEY, on_resend=_resend)
+    # Every element here is re-sent (and re-rendered by the watching browser) on every run of this part: the feed is
+    # small. While the job runs there are no such runs: the tab polls poll_url (the sharing note shows who joined at
+    # the next run of the page).
+    live_training.live_training_feed({**data, "poll_url": f"api/jobs/{job_id}/progress" if polling else None},
+                                     key=FEED_KEY, on_resend=_resend, on_ended=lambda: _ended(job_id))
     sharing_note(state)
     just_ended = state.status in ENDED and st.session_state.get("train_rendered_status") != state.status
     if not (just_ended and polling):  # a rerun starting now drops what this run has not sent yet: it sends it again
