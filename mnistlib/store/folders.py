@@ -61,9 +61,12 @@ class ModelCard:
     train_images: int | None = None
     label_noise: float = 0.0
     labels_changed: int = 0
+    parent: str | None = None  # a continuation (One more epoch, +N epochs): the id of the model it continued
 
     def to_dict(self) -> dict:
         values = asdict(self)
+        if self.parent is None:  # only continuations name a parent: every other card stays as it always was
+            values.pop("parent")
         if self.train_images is None:  # a model trained without the lab: its card stays as it always was
             for name in ("train_images", "label_noise", "labels_changed"):
                 values.pop(name)
