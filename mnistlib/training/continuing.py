@@ -59,10 +59,11 @@ def new_job(job_id: str, request: TrainRequest, owners) -> Job:
 
 
 def parent_of(request: TrainRequest) -> dict:
-    """What a worker needs of the model a request continues: its .keras bytes, history and training seconds."""
+    """What a worker needs of the model a request continues: its .keras bytes, history and training seconds, and
+    the request's key (which reads the parent's card: a cluster's worker has no store to read it from)."""
     card = parent_card(request.parent)
     return {"model": store.model_bytes(request.parent), "history": card.history,
-            "training_seconds": card.training_seconds}
+            "training_seconds": card.training_seconds, "request_key": request.key()}
 
 
 def every_epoch(request: TrainRequest, probabilities: np.ndarray) -> np.ndarray:

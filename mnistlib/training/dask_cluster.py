@@ -26,7 +26,7 @@ from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 import distributed
 from distributed.comm.core import CommClosedError
 
-from mnistlib.training import backend_interface, events
+from mnistlib.training import backend_interface, events, pausing
 from mnistlib.training.dask_task import (
     TOPIC,
     forget_markers,
@@ -140,6 +140,7 @@ class DaskCluster:
             self._ensure_connected()
             extra = () if arrays is None else (self._on_cluster(arrays),)
             submission.needs_training = self._any_offers_training()
+            set_word(self._client, job_id, pausing.RUN)  # set before the task reads it (an unset Variable's get fails)
             submission.inner = self._executor.submit(
                 run_task, job_id, request, attempt, *extra, key=f"mnistlib-train-{job_id}-{attempt}",
                 resources=RESOURCES if submission.needs_training else None,

@@ -215,6 +215,8 @@ class Job:
                 state.history.append(event.record())
             elif isinstance(event, events.Paused):
                 state.status, state.eta_seconds = "paused", None
+                if state.control == "step":  # its epoch is done: now it holds like a Pause
+                    state.control = "pause"
             elif isinstance(event, events.Resumed):
                 state.status = "running"
             elif isinstance(event, events.ENDINGS):

@@ -54,7 +54,8 @@ def train(job_id: str, request: dict, emit, should_stop, where: str = "", arrays
           parent=None) -> events.Outcome:
     """Train one request here. emit(event) reports Started/Progress/EpochEnd (and Paused/Resumed); should_stop() and
     read_word() (the job's Pause/Step word, pausing.py; None: nobody can pause it) are polled between chunks of
-    steps; parent: the model a continuation starts from, {"model": .keras bytes, "history", "training_seconds"}.
+    steps; parent: the model a continuation starts from, {"model": .keras bytes, "history", "training_seconds",
+    "request_key"} (continuing.parent_of).
     Every failure comes back as a Failed outcome with a student-readable message."""
     sent = [0]
 
@@ -125,7 +126,7 @@ def _train(job_id, request: TrainRequest, emit, should_stop, where, arrays, read
             "epochs_run": len(before) + len(history), "epochs_requested": total, "history": before + history,
             "test_loss": test_loss, "test_accuracy": test_accuracy, "test_size": len(data.y_test),
             "training_seconds": round(seconds, 2), "parameters": int(model.count_params()),
-            "request_key": request.key(), **lab_card, **({"parent": request.parent} if request.parent else {})}
+            "request_key": parent["request_key"] if parent else request.key(), **lab_card, **({"parent": request.parent} if request.parent else {})}
     return events.Outcome(kind, history=before + history, model=keras_bytes(model), probabilities=probabilities,
                           card=card, test_loss=test_loss, test_accuracy=test_accuracy, hidden_map=result["hidden_map"])
 
