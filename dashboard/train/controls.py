@@ -28,8 +28,9 @@ def may_control(state, actor) -> bool:
 
 
 def pause_buttons(job_id: str, state, actor) -> None:
-    """Pause (or Resume) and Step for a training in progress; one sentence instead for a student who joined it."""
-    if state is None or state.status in ENDED or state.status == "queued":
+    """Pause (or Resume) and Step for a training not ended yet (a queued one says it has not started when asked:
+    these buttons are drawn once, not on every poll); one sentence instead for a student who joined it."""
+    if state is None or state.status in ENDED:
         return
     st.session_state[RENDERED] = (job_id, state.control)
     if not may_control(state, actor):

@@ -183,7 +183,7 @@ def controls(dataset: str, spec, epochs: int, num_classes: int, actor, lab: dict
     if stop_column.button("Stop", key="train_stop", disabled=not active, width="stretch"):
         stop(job_id)
     if active:
-        train_controls.pause_buttons(job_id, state, actor)  # Pause/Resume, Step
+        train_controls.pause_buttons(job_id, jobs.job_state(job_id), actor)  # Pause/Resume, Step
     elif job_id and not (state and actor and actor.key in state.left_keys):
         train_controls.continue_buttons(state, actor)  # One more epoch, +N epochs
     st.toggle("Live curves", value=True, key="train_live_curves",
