@@ -7,6 +7,7 @@ from dashboard import jobs
 from mnistlib.names import as_text
 from mnistlib.training import ENDED
 
+SAID = "train_control_said"  # session state: what the last control click was told, shown once below the buttons
 RENDERED = "train_rendered_control"  # session state: the job's control word when these buttons were drawn
 PAUSED_TEXT = "Paused — it keeps its place; other trainings wait for a free worker."
 PAUSING_TEXT = "Pausing after the steps in progress…"
@@ -40,31 +41,32 @@ def pause_buttons(job_id: str, state, actor) -> None:
         return
     held = state.control == "pause"
     pause_column, step_column = st.columns(2)
+    # Callbacks run before the script, so the buttons below are drawn from the state the click made.
     if held:
-        clicked = pause_column.button("Resume", key="train_resume", width="stretch") and "resume"
+        pause_column.button("Resume", key="train_resume", width="stretch", on_click=_act,
+                            args=(job_id, "resume", actor))
     else:
-        clicked = pause_column.button("Pause", key="train_pause", width="stretch",
-                                      help="Hold the training still: the model stays in its worker's memory, "
-                                           "which keeps its place.") and "pause"
-    if step_column.button("Step", key="train_step", width="stretch", help=STEP_HELP):
-        clicked = "step"
-    if clicked:
-        _act(job_id, clicked, actor)
+        pause_column.button("Pause", key="train_pause", width="stretch", on_click=_act, args=(job_id, "pause", actor),
+                            help="Hold the training still: the model stays in its worker's memory, which keeps its "
+                                 "place.")
+    step_column.button("Step", key="train_step", width="stretch", help=STEP_HELP, on_click=_act,
+                       args=(job_id, "step", actor))
+    said = st.session_state.pop(SAID, None)
+    if said:
+        (st.error if said[0] == "error" else st.caption)(said[1])
 
 
 def _act(job_id: str, action: str, actor) -> None:
-    """Ask the job to pause, resume or step (the library says whether it may) and redraw the buttons."""
+    """A button's callback: ask the job to pause, resume or step (the library says whether it may)."""
     from mnistlib import store
 
     job = jobs.job(job_id)
     if job is None:
         return
     try:
-        st.toast(getattr(job, action)(actor))
+        st.session_state[SAID] = ("said", getattr(job, action)(actor))
     except store.PermissionDenied as refusal:
-        st.error(str(refusal))
-        return
-    st.rerun(scope="fragment")
+        st.session_state[SAID] = ("error", str(refusal))
 
 
 def changed_since_drawn(job_id: str, state) -> bool:
@@ -79,25 +81,32 @@ def continue_buttons(state, actor) -> None:
     if state is None or state.status not in ("finished", "stopped") or state.model_id is None \
             or state.result is not None:
         return
-    from mnistlib.training import continuing
 
     st.caption(f"Continue this model from where it is ({len(state.history)} epochs): a new model that names it as "
                "its parent and keeps its history.")
     one_column, count_column, more_column = st.columns([2, 1, 2], vertical_alignment="bottom")
-    epochs = None
-    if one_column.button("One more epoch", key="train_one_more", disabled=actor is None, width="stretch"):
-        epochs = 1
+    one_column.button("One more epoch", key="train_one_more", disabled=actor is None, width="stretch",
+                      on_click=_continue, args=(state.model_id, 1))
     count = count_column.number_input("More epochs", value=5, step=1, key="train_more_epochs")
     label = f"+{count} epoch{'' if count == 1 else 's'}" if count >= 1 else "+N epochs"
-    if more_column.button(label, key="train_more", disabled=actor is None, width="stretch"):
-        epochs = count
+    more_column.button(label, key="train_more", disabled=actor is None, width="stretch", on_click=_continue,
+                       args=(state.model_id, None))
+    said = st.session_state.pop(SAID, None)
+    if said:
+        st.error(said[1])
+
+
+def _continue(model_id: str, epochs) -> None:
+    """A button's callback: train model_id for epochs (None: the number typed) more, as a new job of this student;
+    the run that follows shows that job. A refused number is said in one sentence; nothing is trained."""
+    from mnistlib.training import continuing
+
     if epochs is None:
-        return
+        epochs = st.session_state.get("train_more_epochs")
     try:
-        request = continuing.continuation(state.model_id, epochs)
+        request = continuing.continuation(model_id, epochs)
     except ValueError as error:
-        st.error(str(error))
+        st.session_state[SAID] = ("error", str(error))
         return
     if jobs.start_training(request):  # None: it said why
         st.session_state.pop("train_rendered_status", None)
-        st.rerun(scope="fragment")
