@@ -7,7 +7,7 @@ import pytest
 
 from dashboard.train import controls as train_controls
 from mnistlib import store
-from mnistlib.training import events
+from mnistlib.training import events, journal
 from tests import page_runs
 from tests.test_train_live import job_with_progress, live_data
 
@@ -59,9 +59,12 @@ def test_pause_then_plus_n_refused_then_one_more_epoch_on_the_train_page():
     app.button(key="train_pause").click().run()
     assert not app.exception and app.button(key="train_resume")  # the buttons follow what was asked
     wait_until(app, lambda: live_data(app)["status_text"] == train_controls.PAUSED_TEXT)
+    # The server's journal keeps it too (a restart then fails it like a running one: its model was in memory).
+    wait_until(app, lambda: journal.load(app.session_state["job_id"])["status"] == "paused")
     app.button(key="train_resume").click().run()
     wait_for_the_end(app)
     first_job = app.session_state["job_id"]
+    assert journal.load(first_job)["status"] == "finished"
     listed = store.entries()
 
     app.number_input(key="train_more_epochs").set_value(0).run()
