@@ -81,3 +81,6 @@ def test_pause_then_plus_n_refused_then_one_more_epoch_on_the_train_page():
     card = store.load_card(child[0].id)
     assert card.parent is not None and store.load_card(card.parent).epochs_run == 20
     assert card.name.endswith(" + 1 epoch")
+    insight = page_runs.run_page("app_pages/insight.py", {"model": card.id})  # its map holds its own epoch only
+    assert ("This model continued another one, so its map was kept only after the epochs it trained itself (from "
+            "epoch 21 on).") in page_runs.texts(insight)
