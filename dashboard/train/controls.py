@@ -105,8 +105,9 @@ def _continue(model_id: str, epochs) -> None:
         epochs = st.session_state.get("train_more_epochs")
     try:
         request = continuing.continuation(model_id, epochs)
-    except ValueError as error:
+        started = jobs.start_training(request)  # None: it said why
+    except ValueError as error:  # the number, or the model gone meanwhile
         st.session_state[SAID] = ("error", str(error))
         return
-    if jobs.start_training(request):  # None: it said why
+    if started:
         st.session_state.pop("train_rendered_status", None)
