@@ -208,6 +208,9 @@ def _map_view(card, data, space, predicted, key: str) -> None:
     if space["epochs"] is None:
         st.caption("This model was saved before MNIST Lab kept a map after every epoch, so only its final epoch is "
                    "shown (computed now); newer models keep one after every epoch, with a slider.")
+    elif card.parent is not None:  # One more epoch / +N epochs: the parent's map had other axes
+        st.caption("This model continued another one, so its map was kept only after the epochs it trained itself "
+                   f"(from epoch {epochs[0]} on).")
     elif len(epochs) == 1 or card.epochs_run == 1:
         st.caption("This model trained for a single epoch, so there is no slider and its clusters may still be "
                    "loose.")

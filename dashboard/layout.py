@@ -76,7 +76,7 @@ def sidebar() -> None:
         job_id = st.session_state.get("job_id")
         if job_id:
             state = jobs.job_state(job_id)
-            if state is not None and state.status in ("queued", "starting", "running"):
+            if state is not None and state.status in ("queued", "starting", "running", "paused"):
                 st.caption(f"Training: {state.status}" + (f", epoch {state.epoch}/{state.epochs}" if state.epoch else ""))
         if config.subset() == "small":
             st.caption("Practice mode: MNIST and Fashion-MNIST are cut to 1,000 training and 200 test images, so "

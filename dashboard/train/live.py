@@ -13,6 +13,7 @@ import streamlit as st
 from dashboard import identity, jobs, layout, rerun_count
 from dashboard.components import live_training
 from dashboard.train import summary as train_summary
+from dashboard.train import controls as train_controls
 from mnistlib import concepts, datasets, names
 from mnistlib.names import as_text
 from mnistlib.training import ENDED, TrainRequest
@@ -158,6 +159,7 @@ def view_data(state, sent: dict, curves: bool) -> dict:
         status_text = "Building the model and preparing the data…"
     else:
         status_text = f"Training on {state.where}." if state.where and state.status not in ENDED else ""
+    status_text = train_controls.status_text(state) or status_text
     done = ((state.epoch - 1) + state.batch / state.batches) / state.epochs if state.batches else 0.0
     text = f"Epoch {state.epoch}/{state.epochs} · step {state.batch}/{state.batches}" if state.batches else "Waiting"
     if state.eta_seconds is not None:
@@ -205,6 +207,10 @@ def controls(dataset: str, spec, epochs: int, num_classes: int, actor, lab: dict
             st.session_state.pop("train_rendered_status", None)
     if stop_column.button("Stop", key="train_stop", disabled=not active, width="stretch"):
         stop(job_id)
+    if active:
+        train_controls.pause_buttons(job_id, jobs.job_state(job_id), actor)  # Pause/Resume, Step
+    elif job_id and not (state and actor and actor.key in state.left_keys):
+        train_controls.continue_buttons(state, actor)  # One more epoch, +N epochs
     st.toggle("Live curves", value=True, key="train_live_curves",
               help="Add the newest points to the loss and accuracy curves twice a second while training. Off: only "
                    "the progress bar moves, and the curves are drawn when training ends.")
@@ -258,3 +264,5 @@ def live_view(job_id: str, num_classes: int, polling: bool) -> None:
         st.session_state["train_rendered_status"] = state.status
         if polling:
             st.rerun(scope="app")  # once, so the page stops polling and the sidebar updates
+    elif polling and train_controls.changed_since_drawn(job_id, state):
+        st.rerun(scope="app")  # a Step ended in a pause: show Resume

@@ -64,9 +64,12 @@ class ModelCard:
     # The lab's training settings, only when set (issue 19): l2, augment, early_stopping, and with early stopping
     # stopped_epoch (the last epoch run) and best_epoch (whose weights were kept).
     lab: dict | None = None
+    parent: str | None = None  # a continuation (One more epoch, +N epochs): the id of the model it continued
 
     def to_dict(self) -> dict:
         values = asdict(self)
+        if self.parent is None:  # only continuations name a parent: every other card stays as it always was
+            values.pop("parent")
         if self.train_images is None:  # a model trained without the lab: its card stays as it always was
             for name in ("train_images", "label_noise", "labels_changed"):
                 values.pop(name)

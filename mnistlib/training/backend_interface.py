@@ -1,7 +1,8 @@
 """What every training backend is (the local process pool and the Dask cluster implement it; backends.py picks one).
 
-A backend has `submit(job_id, request_dict) -> concurrent.futures.Future` (result: an events.Outcome),
-`stop(job_id)`, `events` (a thread-safe queue.Queue of event messages, see events.py), `crashed(error)`
+A backend has `submit(job_id, request_dict, arrays=None, parent=None) -> concurrent.futures.Future` (result: an
+events.Outcome; parent: the model a continuation starts from, continuing.parent_of), `stop(job_id)`,
+`control(job_id, word)` (Pause/Resume/Step, pausing.py), `events` (a thread-safe queue.Queue of event messages, see events.py), `crashed(error)`
 (did the process or machine running the task die?), `crashed_message`, `description` and `shutdown()`.
 """
 
@@ -22,9 +23,11 @@ class Backend(Protocol):
     description: str
     crashed_message: str
 
-    def submit(self, job_id: str, request: dict, arrays=None) -> Future: ...
+    def submit(self, job_id: str, request: dict, arrays=None, parent=None) -> Future: ...
 
     def stop(self, job_id: str) -> None: ...
+
+    def control(self, job_id: str, word: str) -> None: ...
 
     def crashed(self, error: BaseException) -> bool: ...
 

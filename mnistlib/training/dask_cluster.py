@@ -5,7 +5,7 @@ resource (`dask worker … --resources training=1`) each task needs one unit of 
 cluster started the ordinary way (`LocalCluster()`, `dask worker` without flags) is used as it is: each task then
 holds its worker process's own lock, so one worker trains one model at a time (Keras's seeds are per process). Events
 travel on Dask's own channel (the worker's `log_event`, the client's `subscribe_topic`); Stop is a Dask Event
-per job. The worker loads the data itself and returns the model's bytes: the server writes the store.
+per job, Pause/Step a Dask Variable (dask_task.py). The worker loads the data itself and returns the model's bytes: the server writes the store.
 
 A worker that dies mid-training fails its job with a message, deliberately not retried (a death is often a model
 too big for the machine's memory, which would take down a second machine too): the server sees the worker gone
@@ -26,12 +26,13 @@ from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 import distributed
 from distributed.comm.core import CommClosedError
 
-from mnistlib.training import backend_interface, events
+from mnistlib.training import backend_interface, events, pausing
 from mnistlib.training.dask_task import (
     TOPIC,
     forget_markers,
     offers_training,
     run_task,
+    set_word,
     started_name,
     stop_event_name,
     worker_left,
@@ -129,7 +130,7 @@ class DaskCluster:
 
     # ## Submitting and stopping
 
-    def submit(self, job_id: str, request: dict, arrays=None) -> Future:
+    def submit(self, job_id: str, request: dict, arrays=None, parent=None) -> Future:
         """Start a training on the cluster; the Future's result is its Outcome. Never raises: a cluster that cannot
         take it gives a Failed outcome saying why."""
         with self._lock:
@@ -139,10 +140,11 @@ class DaskCluster:
             self._ensure_connected()
             extra = () if arrays is None else (self._on_cluster(arrays),)
             submission.needs_training = self._any_offers_training()
+            set_word(self._client, job_id, pausing.RUN)  # set before the task reads it (an unset Variable's get fails)
             submission.inner = self._executor.submit(
                 run_task, job_id, request, attempt, *extra, key=f"mnistlib-train-{job_id}-{attempt}",
                 resources=RESOURCES if submission.needs_training else None,
-                exclusive=not submission.needs_training)
+                exclusive=not submission.needs_training, parent=parent)
         except Exception as error:  # noqa: BLE001 — a job that cannot be sent fails with the reason, never hangs
             with self._lock:
                 if self._submissions.get(job_id) is submission:
@@ -193,6 +195,12 @@ class DaskCluster:
             return
         with contextlib.suppress(RuntimeError):  # shutting down
             self._control.submit(self._set_stop_event, job_id)
+
+    def control(self, job_id: str, word: str) -> None:
+        """Set the job's Pause/Resume/Step word (a Dask Variable its task watches); returns at once."""
+        if not self._closed.is_set():
+            with contextlib.suppress(RuntimeError):  # shutting down
+                self._control.submit(set_word, self._client, job_id, word)
 
     def _set_stop_event(self, job_id: str) -> None:
         with contextlib.suppress(Exception):

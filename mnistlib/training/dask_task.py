@@ -1,6 +1,7 @@
 """What a Dask worker runs for one training, and the names both sides use for a job's markers on the scheduler.
 
-Events go to the server on TOPIC (the worker's log_event); Stop arrives as the job's Dask Event; a re-run of a
+Events go to the server on TOPIC (the worker's log_event); Stop arrives as the job's Dask Event, Pause/Resume/Step
+as its word (pausing.py) in a Dask Variable, read every STOP_POLL_SECONDS by a thread of the task; a re-run of a
 task whose worker died finds the first run's "started" marker and reports the loss instead of training again.
 """
 
@@ -10,7 +11,7 @@ import threading
 
 import distributed
 
-from mnistlib.training import events, worker
+from mnistlib.training import events, pausing, worker
 
 TOPIC = "mnistlib-training"  # the Dask event topic carrying events.to_message() dicts
 STOP_POLL_SECONDS = 0.5  # a worker's longest wait on a job's stop Event between checks that the job still runs
@@ -20,6 +21,24 @@ _ONE_TRAINING = threading.Lock()
 
 def stop_event_name(job_id: str) -> str:
     return f"mnistlib-stop-{job_id}"
+
+
+def control_name(job_id: str) -> str:
+    return f"mnistlib-control-{job_id}"
+
+
+def set_word(client, job_id: str, word: str) -> None:
+    """The server sets a job's Pause/Resume/Step word (pausing.py) where its task reads it."""
+    with contextlib.suppress(Exception):
+        distributed.Variable(control_name(job_id), client=client).set(word)
+
+
+def _watch_word(variable, word: list, finished: threading.Event) -> None:
+    """Keep word[0] the job's latest Pause/Step word, so the training reads it without asking the scheduler."""
+    while not finished.wait(STOP_POLL_SECONDS):
+        with contextlib.suppress(Exception):  # not set yet (TimeoutError), or the scheduler gone (Stop handles it)
+            value = variable.get(timeout=STOP_POLL_SECONDS)
+            word[0] = value if pausing.is_word(value) else pausing.RUN
 
 
 def started_name(job_id: str, attempt: int) -> str:
@@ -45,6 +64,7 @@ def forget_markers(marker: str, client, job_id: str | None = None) -> None:
         distributed.Variable(marker, client=client).delete()
         if job_id is not None:
             distributed.Event(stop_event_name(job_id), client=client).clear()
+            distributed.Variable(control_name(job_id), client=client).delete()
 
 
 def _watch_stop(stop_event, requested: threading.Event, finished: threading.Event) -> None:
@@ -59,16 +79,17 @@ def _watch_stop(stop_event, requested: threading.Event, finished: threading.Even
             return
 
 
-def run_task(job_id: str, request: dict, attempt: int, arrays=None, exclusive: bool = False) -> events.Outcome:
+def run_task(job_id: str, request: dict, attempt: int, arrays=None, exclusive: bool = False,
+             parent=None) -> events.Outcome:
     """The task a Dask worker runs: train (events on TOPIC, Stop from the job's Dask Event) and return the Outcome.
     exclusive: the worker offers no `training` resource, so the task first takes the process's own lock."""
     if exclusive:
         with _ONE_TRAINING:
-            return _run_task(job_id, request, attempt, arrays)
-    return _run_task(job_id, request, attempt, arrays)
+            return _run_task(job_id, request, attempt, arrays, parent)
+    return _run_task(job_id, request, attempt, arrays, parent)
 
 
-def _run_task(job_id: str, request: dict, attempt: int, arrays) -> events.Outcome:
+def _run_task(job_id: str, request: dict, attempt: int, arrays, parent) -> events.Outcome:
     dask_worker = distributed.get_worker()
     client = distributed.get_client()
     where = f"the Dask worker {dask_worker.address} ({socket.gethostname()})"
@@ -87,12 +108,16 @@ def _run_task(job_id: str, request: dict, attempt: int, arrays) -> events.Outcom
     requested, finished = threading.Event(), threading.Event()
     threading.Thread(target=_watch_stop, args=(stop_event, requested, finished), daemon=True,
                      name=f"mnistlib-stop-{job_id}").start()
+    word = [pausing.RUN]
+    threading.Thread(target=_watch_word, args=(distributed.Variable(control_name(job_id), client), word, finished),
+                     daemon=True, name=f"mnistlib-control-{job_id}").start()
 
     def emit(event) -> None:
         dask_worker.log_event(TOPIC, events.to_message(event))
 
     try:
-        outcome = worker.train(job_id, request, emit, requested.is_set, where=where, arrays=arrays)
+        outcome = worker.train(job_id, request, emit, requested.is_set, where=where, arrays=arrays,
+                               read_word=lambda: word[0], parent=parent)
         if outcome.kind == "Failed" and outcome.message.startswith("Training failed"):
             outcome.message = f"{outcome.message} (on {where}: the fix may be needed on that machine)"
         return outcome

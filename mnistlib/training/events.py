@@ -74,6 +74,24 @@ class EpochEnd:
 
 
 @dataclass(frozen=True)
+class Paused:
+    """The training holds still on request (pausing.py), the model in its worker's memory, at epoch's step batch of
+    batches (batch == batches: between epochs)."""
+
+    job: str
+    epoch: int
+    batch: int
+    batches: int
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """A paused training goes on (Resume, or Step: to the end of the epoch in progress, then paused again)."""
+
+    job: str
+
+
+@dataclass(frozen=True)
 class Finished:
     """Trained for every epoch and stored as model_id."""
 
@@ -107,8 +125,9 @@ class Failed:
     message: str
 
 
-Event = Queued | Started | Progress | RateProgress | EpochEnd | Finished | Stopped | Failed
-KINDS = {kind.__name__: kind for kind in (Queued, Started, Progress, RateProgress, EpochEnd, Finished, Stopped, Failed)}
+Event = Queued | Started | Progress | RateProgress | EpochEnd | Paused | Resumed | Finished | Stopped | Failed
+KINDS = {kind.__name__: kind for kind in (Queued, Started, Progress, RateProgress, EpochEnd, Paused, Resumed, Finished,
+                                          Stopped, Failed)}
 ENDINGS = (Finished, Stopped, Failed)
 
 

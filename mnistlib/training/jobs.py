@@ -6,11 +6,14 @@ import dataclasses
 import threading
 
 from mnistlib.store import PermissionDenied
-from mnistlib.training import events
+from mnistlib.training import events, pausing
 from mnistlib.training.requests import TrainRequest
 
-ACTIVE = ("queued", "starting", "running")
+ACTIVE = ("queued", "starting", "running", "paused")  # paused: held in its worker's memory, keeping its worker
 ENDED = ("finished", "stopped", "failed")
+PAUSING = "Pausing: it holds still after the steps in progress; the model stays in its worker's memory."
+NOT_YOURS_TO_PAUSE = ("Only the student who started this shared training (or the teacher) can pause, resume or step "
+                      "it, since it runs for everyone who joined. Nothing was changed.")
 STATUS_OF_ENDING = {events.Finished: "finished", events.Stopped: "stopped", events.Failed: "failed"}
 
 
@@ -40,6 +43,8 @@ class JobState:
     reused: bool = False  # an identical model was already stored: nothing was trained
     rate_points: list = dataclasses.field(default_factory=list)  # learning-rate finder: {learning_rate, loss, …}
     result: dict | None = None  # learning-rate finder: its curve (lr_finder.Curve.to_dict())
+    control: str = "run"  # what its first owner last asked: "run" (Resume), "pause" or "step" (pausing.py)
+    epochs_before: int = 0  # a continuation: its parent's epochs (history starts with them; epochs counts them)
 
 
 class Job:
@@ -52,6 +57,8 @@ class Job:
         self._state = JobState(epochs=request.epochs)
         self._position = lambda: 0  # set by the Trainer: jobs ahead of this one
         self._stop = lambda: None  # set by the Trainer: ask the backend to stop this job
+        self._control = lambda word: None  # set by the Trainer: give the backend this job's Pause/Step word
+        self._steps = 0  # Step clicks so far: each one's word differs (pausing.step_word)
         self._lock = threading.Lock()
         self._ended = threading.Event()
         self._delivered = threading.Condition()  # counts events from the training, see wait_for_events
@@ -85,6 +92,13 @@ class Job:
             state.queue_position = self._position()
         return state
 
+    def continue_from(self, history: list) -> None:
+        """This job continues a stored model: its state starts with that model's epochs (history), numbered on."""
+        with self._lock:
+            self._state.history = list(history)
+            self._state.epochs_before = len(history)
+            self._state.epochs = len(history) + self.request.epochs
+
     @property
     def ended(self) -> bool:
         return self._ended.is_set()
@@ -117,6 +131,57 @@ class Job:
         self._stop()
         return "Stopping: the model as of the last finished epoch is kept."
 
+    # ## Pause, Resume, Step (pausing.py): only its first owner (or the teacher, or the program) may
+
+    def pause(self, actor=None) -> str:
+        """Hold the training still (its model stays in its worker's memory) and return a sentence saying so."""
+        with self._lock:
+            refusal = self._refuse_control(actor)
+            if refusal is None and (self._state.status == "paused" or self._state.control == "pause"):
+                refusal = "It is already paused."
+            if refusal is not None:
+                return refusal
+            self._state.control = "pause"
+        self._control(pausing.PAUSE)
+        return PAUSING
+
+    def resume(self, actor=None) -> str:
+        """Let a paused training go on and return a sentence saying so."""
+        with self._lock:
+            refusal = self._refuse_control(actor)
+            if refusal is None and self._state.status != "paused" and self._state.control == "run":
+                refusal = "It is not paused: it is training."
+            if refusal is not None:
+                return refusal
+            self._state.control = "run"
+        self._control(pausing.RUN)
+        return "Resuming: it goes on from where it held."
+
+    def step(self, actor=None) -> str:
+        """Train to the end of the epoch in progress (a whole epoch when paused between epochs), then pause."""
+        with self._lock:
+            refusal = self._refuse_control(actor)
+            if refusal is not None:
+                return refusal
+            self._steps += 1
+            self._state.control = "step"
+            word = pausing.step_word(self._steps)
+        self._control(word)
+        return "Step: it trains to the end of this epoch, then pauses."
+
+    def _refuse_control(self, actor) -> str | None:
+        """Why this actor may not pause this job now (a sentence), or None; PermissionDenied for a student who is
+        not its first owner. Called with the lock held."""
+        status = self._state.status
+        if status in ENDED:
+            return {"finished": "This training already finished.", "stopped": "This training was already stopped.",
+                    "failed": "This training already ended: it failed."}[status]
+        if actor is not None and not actor.teacher and (not self.owners or self.owners[0].key != actor.key):
+            raise PermissionDenied(NOT_YOURS_TO_PAUSE)
+        if status == "queued":
+            return "This training has not started yet: Pause works once it trains."
+        return None
+
     def wait(self, timeout: float | None = None) -> JobState:
         """Block until the job has ended (or timeout seconds passed); returns the state."""
         self._ended.wait(timeout)
@@ -137,7 +202,8 @@ class Job:
                 state.epoch, state.batch, state.batches = event.epoch, event.batch, event.batches
                 state.elapsed_seconds = event.elapsed
                 done = (event.epoch - 1) + event.batch / event.batches
-                state.eta_seconds = state.elapsed_seconds * (state.epochs - done) / done if done else None
+                here = done - state.epochs_before  # a continuation's parent epochs took no time in this job
+                state.eta_seconds = state.elapsed_seconds * (state.epochs - done) / here if here > 0 else None
                 state.progress.append({"step": round(done, 4), "epoch": event.epoch,
                                        "loss": event.loss, "accuracy": event.accuracy})
             elif isinstance(event, events.RateProgress):
@@ -147,6 +213,12 @@ class Job:
                                           "smoothed_loss": event.smoothed_loss})
             elif isinstance(event, events.EpochEnd):
                 state.history.append(event.record())
+            elif isinstance(event, events.Paused):
+                state.status, state.eta_seconds = "paused", None
+                if state.control == "step":  # its epoch is done: now it holds like a Pause
+                    state.control = "pause"
+            elif isinstance(event, events.Resumed):
+                state.status = "running"
             elif isinstance(event, events.ENDINGS):
                 state.status = STATUS_OF_ENDING[type(event)]
                 state.eta_seconds = None
@@ -162,6 +234,12 @@ class Job:
             with self._delivered:
                 self._events_seen += 1
                 self._delivered.notify_all()
+
+    @property
+    def events_applied(self) -> int:
+        """How many events from the training have been applied so far (see wait_for_events)."""
+        with self._delivered:
+            return self._events_seen
 
     def wait_for_events(self, count: int, timeout: float) -> bool:
         """Wait until count events from the training have been applied (or timeout seconds); True if they were."""

@@ -52,10 +52,10 @@ def load(job_id: str) -> dict | None:
 
 
 def unfinished() -> list[dict]:
-    """Jobs that were queued, starting or running when their server stopped, oldest first."""
+    """Jobs that were queued, starting, running or paused when their server stopped, oldest first."""
     rows = index.run(lambda connection: connection.execute(
         "SELECT id, request, owners, status, message, model_id, submitted FROM jobs "
-        "WHERE status IN ('queued', 'starting', 'running') ORDER BY submitted, id").fetchall())
+        "WHERE status IN ('queued', 'starting', 'running', 'paused') ORDER BY submitted, id").fetchall())
     return [_as_dict(row) for row in rows]
 
 

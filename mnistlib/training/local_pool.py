@@ -3,7 +3,8 @@
 Why processes: inside a Streamlit server a training thread ran 12x slower, because Streamlit calls
 keras.backend.clear_session() and gc.collect(2) after every script run; a worker process trains at full
 speed. At most config.max_trainings() trainings run at once on the machine — across every process that
-trains here (the server and the CLI) — through slot files locked with flock; Stop is a file per job.
+trains here (the server and the CLI) — through slot files locked with flock; Stop is a file per job, and so is
+its Pause/Step word (pausing.py).
 """
 
 import contextlib
@@ -22,7 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from mnistlib import config
-from mnistlib.training import events, worker
+from mnistlib.training import events, pausing, worker
 
 # Set by initialize() in each worker process: where events go (a multiprocessing queue).
 _events = None
@@ -75,8 +76,9 @@ def training_slot(locks_dir: Path, slots: int, should_stop):
         time.sleep(0.2)
 
 
-def run_task(job_id: str, request: dict, stop_file: str) -> events.Outcome:
-    """The task a worker process runs: wait for a machine-wide slot, then train; events go to the queue."""
+def run_task(job_id: str, request: dict, stop_file: str, control_file: str = "", parent=None) -> events.Outcome:
+    """The task a worker process runs: wait for a machine-wide slot, then train; events go to the queue. Pause and
+    Step come as a word in control_file (pausing.py): a paused training keeps its slot."""
     def emit(event) -> None:
         _events.put(events.to_message(event))
 
@@ -86,7 +88,8 @@ def run_task(job_id: str, request: dict, stop_file: str) -> events.Outcome:
     with training_slot(config.models_dir() / ".locks", config.max_trainings(), should_stop) as slot:
         if slot is None:
             return events.Outcome("Stopped")
-        return worker.train(job_id, request, emit, should_stop, where=f"this machine ({worker.process_name()})")
+        return worker.train(job_id, request, emit, should_stop, where=f"this machine ({worker.process_name()})",
+                            read_word=lambda: pausing.read_word(control_file), parent=parent)
 
 
 class LocalPool:
@@ -128,17 +131,22 @@ class LocalPool:
             except (queue.Empty, EOFError, OSError):
                 continue
 
-    def submit(self, job_id: str, request: dict, arrays=None) -> Future:
+    def submit(self, job_id: str, request: dict, arrays=None, parent=None) -> Future:
         """Start a training; the Future's result is its Outcome (BrokenProcessPool if its process died)."""
         with self._lock:
             if getattr(self._pool, "_broken", False):  # a crashed worker broke the pool: start a new one
                 self._pool.shutdown(wait=False, cancel_futures=False)
                 self._pool = self._new_pool()
             with bare_main():
-                return self._pool.submit(run_task, job_id, request, str(self._runtime / f"{job_id}.stop"))
+                return self._pool.submit(run_task, job_id, request, str(self._runtime / f"{job_id}.stop"),
+                                         str(self._runtime / f"{job_id}.pause"), parent)
 
     def stop(self, job_id: str) -> None:
         (self._runtime / f"{job_id}.stop").touch()
+
+    def control(self, job_id: str, word: str) -> None:
+        """Give a job its Pause/Resume/Step word (pausing.py), read by its training before every chunk of steps."""
+        pausing.write_word(self._runtime / f"{job_id}.pause", word)
 
     def crashed(self, error: BaseException) -> bool:
         """True when error means the process running the task died (not that the training failed)."""

@@ -154,6 +154,13 @@ class FastFit:
             return probabilities
         return probabilities, np.concatenate([output[0].numpy().astype(np.float16) for output in outputs])[:count]
 
+    def skip_epochs(self, count: int, train_size: int) -> None:
+        """Draw the shuffling of count epochs over train_size images (as run_epoch does) without training, and
+        move augmentation's draws on by those epochs' chunks."""
+        for _ in range(count):
+            self.generator.uniform([train_size])
+            self.chunks_run += math.ceil((train_size // self.batch_size) / self.chunk)
+
     def run_epoch(self, images, labels, on_chunk, should_stop) -> tuple[float, float]:
         """One shuffled pass over resident tensors; returns (mean loss, accuracy). The last partial batch is
         left out, as with drop_remainder: a different few images each epoch, since the order is shuffled."""
@@ -245,7 +252,7 @@ def resident(x_train: np.ndarray, y_train: np.ndarray, validation_split: float):
 
 
 def train(model, data, spec, epochs: int, on_progress, on_epoch_end, should_stop, training_part=None, l2=0.0,
-          augment=False, early_stopping=None) -> dict:
+          augment=False, early_stopping=None, first_epoch: int = 1) -> dict:
     """Train a freshly built model on data (a datasets.Dataset) for epochs; training_part: (images, labels) to learn
     from instead of all the training part (the lab's subset or noisy labels), the validation part unchanged. l2: the
     weight decay the model was built with (each record's loss is without its penalty, loss_with_penalty with it);
@@ -256,7 +263,9 @@ def train(model, data, spec, epochs: int, on_progress, on_epoch_end, should_stop
     epoch's last batch; on_epoch_end(record, elapsed) after each epoch with its history record (epoch, loss,
     accuracy, val_loss, val_accuracy). Returns {"model" (the trained Keras model: the cached one of this
     architecture, not the one passed in), "history", "test_probabilities" (epochs, M, C) float16 or None,
-    "stopped"}. Raises LossNotFinite; a stop keeps the weights of the last finished epoch.
+    "stopped"}. Raises LossNotFinite; a stop keeps the weights of the last finished epoch. first_epoch > 1: model
+    continues a training that ran first_epoch - 1 epochs (its weights and optimizer state): epochs are numbered on,
+    and the shuffling goes on where that training left it.
     """
     _, (x_val, y_val) = split_validation(data.x_train, data.y_train, spec.validation_split)
     fast = compiled_for(model, spec, l2, augment)
@@ -264,6 +273,7 @@ def train(model, data, spec, epochs: int, on_progress, on_epoch_end, should_stop
     stopper = None if early_stopping is None else EarlyStopping(early_stopping)
     images, labels = resident(data.x_train, data.y_train, spec.validation_split) if training_part is None else \
         (tf.constant(training_part[0]), tf.constant(training_part[1].astype(np.int32)))
+    fast.skip_epochs(first_epoch - 1, int(images.shape[0]))
     history, per_epoch, kept_weights, started = [], [], None, time.monotonic()
     hidden_map = HiddenMap(epochs, len(data.x_test), model.layers[-1].input.shape[-1])
     last_report = [0.0]
@@ -273,10 +283,10 @@ def train(model, data, spec, epochs: int, on_progress, on_epoch_end, should_stop
                   "test_probabilities": np.stack(per_epoch) if per_epoch else None}
         if stopper is not None and not stopped and history:  # as Keras: the best epoch's weights are kept
             model.set_weights(stopper.best_weights)
-            result.update(stopped_epoch=len(history), best_epoch=stopper.best_epoch)
+            result.update(stopped_epoch=history[-1]["epoch"], best_epoch=stopper.best_epoch)
         return result
 
-    for epoch in range(1, epochs + 1):
+    for epoch in range(first_epoch, first_epoch + epochs):
         def on_chunk(batch, batches, loss, accuracy, epoch=epoch):
             now = time.monotonic()
             if now - last_report[0] >= REPORT_SECONDS or batch == batches:

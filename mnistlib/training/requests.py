@@ -31,6 +31,9 @@ class TrainRequest:
     l2: float = 0.0
     augment: bool = False
     early_stopping: int | None = None
+    # Continue a stored model (its id) for `epochs` more epochs, from its weights and optimizer state, on the same
+    # data and settings (continuing.py builds such a request from the model's card).
+    parent: str | None = None
 
     def __post_init__(self):
         lab_data.check_train_images(self.train_images, len(datasets.info(self.dataset).class_names))
@@ -50,6 +53,12 @@ class TrainRequest:
             raise ValueError(f"A training request's kind must be one of {', '.join(KINDS)}.")
         if self.subset not in (None, *config.SUBSETS):
             raise ValueError(f"Subset must be one of {', '.join(config.SUBSETS)}.")
+        if self.parent is not None:
+            if self.kind != "train":
+                raise ValueError("Only a training can continue a model.")
+            from mnistlib.store import folders
+
+            folders.validate_id(self.parent)
         if self.subset is None:  # resolved now, in the submitting process, so the key says which data
             object.__setattr__(self, "subset", config.subset())
 
@@ -69,6 +78,8 @@ class TrainRequest:
         values = {"dataset": self.dataset, "spec": self.spec.to_dict(), "epochs": self.epochs,
                   "subset": self.subset, "name": self.name, "kind": self.kind}
         values.update(self.lab_settings())
+        if self.parent is not None:
+            values["parent"] = self.parent
         return values
 
     def lab_settings(self) -> dict:
@@ -92,7 +103,7 @@ class TrainRequest:
                    subset=values.get("subset"), name=values.get("name"), kind=values.get("kind", "train"),
                    train_images=values.get("train_images"), label_noise=values.get("label_noise", 0.0),
                    l2=values.get("l2", 0.0), augment=values.get("augment", False),
-                   early_stopping=values.get("early_stopping"))
+                   early_stopping=values.get("early_stopping"), parent=values.get("parent"))
 
     def key(self) -> str:
         """Equal for requests that train the same model: same data (and its checksums), settings, seed and
@@ -105,4 +116,16 @@ class TrainRequest:
             identity["kind"] = self.kind
         # Only when set, so a request without them keeps the key (and the stored model) it always had.
         identity.update(self.lab_settings())
+        if self.parent is not None:  # the parent's own key, and which of its models (a stopped one differs)
+            identity["parent"] = {"id": self.parent, "key": parent_key(self.parent)}
         return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def parent_key(model_id: str) -> str:
+    """The request key of a stored model a request continues; ValueError (one sentence) if it is not stored."""
+    from mnistlib import store
+
+    try:
+        return store.load_card(model_id).request_key
+    except (store.ModelNotFoundError, store.CorruptModelError) as error:
+        raise ValueError(f"The model this continues ({model_id}) cannot be read any more ({error}).") from error

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 
 from mnistlib import datasets, store, user_datasets
-from mnistlib.training import backends, events, journal
+from mnistlib.training import backends, continuing, events, journal
 from mnistlib.training.jobs import ACTIVE, ENDED, Job
 from mnistlib.training.requests import TrainRequest
 
@@ -57,7 +57,7 @@ class Trainer:
                 if self._journal:
                     journal.record(running, running.snapshot().status)
                 return running
-            job = Job(secrets.token_hex(6), request, [owner] if owner is not None else [])
+            job = continuing.new_job(secrets.token_hex(6), request, [owner] if owner is not None else [])
             stored = store.find_trained(job.key)
             if stored is not None and self._reuse(job, stored, owner):
                 self._register(job)
@@ -84,6 +84,7 @@ class Trainer:
     def _register(self, job: Job) -> None:
         job._position = lambda: self.queue_position(job)
         job._stop = lambda: self._stop(job)
+        job._control = lambda word: self.backend.control(job.id, word)
         self._jobs[job.id] = job
         self._order.append(job.id)
 
@@ -92,7 +93,9 @@ class Trainer:
         that cannot read this disk (needs_arrays)."""
         try:
             extra = {"arrays": self._arrays(job.request)} if self._sends_data(job.request) else {}
-        except (ValueError, RuntimeError) as error:  # removed or damaged since the request was made
+            if job.request.parent is not None:  # the model it continues travels with it (a worker has no store)
+                extra["parent"] = continuing.parent_of(job.request)
+        except (ValueError, RuntimeError, LookupError) as error:  # removed or damaged since the request was made
             job.future = Future()
             job.future.set_result(events.failed(f"This training could not start: {error}"))
         else:
@@ -141,8 +144,8 @@ class Trainer:
             if job is None:
                 continue
             job.apply(event)
-            if isinstance(event, events.Started) and self._journal:
-                journal.update(job.id, "running")
+            if isinstance(event, events.Started | events.Paused | events.Resumed) and self._journal:
+                journal.update(job.id, "paused" if isinstance(event, events.Paused) else "running")
 
     def _finished(self, job: Job, future) -> None:
         """The task ended: store its model; a crashed worker becomes a failed job (or a retry if it never started)."""
@@ -191,7 +194,8 @@ class Trainer:
     def _store(self, job: Job, outcome: events.Outcome) -> str:
         with self._lock:
             owners = list(job.owners)
-        card = store.save(outcome.model, outcome.card, outcome.probabilities, owners=owners,
+        probabilities = continuing.every_epoch(job.request, outcome.probabilities)
+        card = store.save(outcome.model, outcome.card, probabilities, owners=owners,
                           hidden_map=outcome.hidden_map)
         with self._lock:  # students who joined while it was being saved
             late = [owner for owner in job.owners if owner not in owners]
@@ -216,7 +220,7 @@ class Trainer:
             row = journal.load(job_id)
             if row is None or row["status"] in ACTIVE:
                 return None
-            job = Job(row["id"], TrainRequest.from_dict(row["request"]), row["owners"])
+            job = continuing.new_job(row["id"], TrainRequest.from_dict(row["request"]), row["owners"])
         except (ValueError, KeyError, TypeError):
             return None
         if row["status"] == "failed" or row["model_id"] is None:
@@ -253,7 +257,7 @@ class Trainer:
                 journal.update(row["id"], "failed", journal.RESTARTED)
                 continue
             try:
-                job = Job(row["id"], TrainRequest.from_dict(row["request"]), row["owners"])
+                job = continuing.new_job(row["id"], TrainRequest.from_dict(row["request"]), row["owners"])
             except (ValueError, KeyError, TypeError) as error:
                 journal.update(row["id"], "failed", f"This queued training could not be read back ({error}).")
                 continue

@@ -50,9 +50,13 @@ def dataset(name: str, subset: str, arrays=None):
     return _datasets[cache_key]
 
 
-def train(job_id: str, request: dict, emit, should_stop, where: str = "", arrays=None) -> events.Outcome:
-    """Train one request here. emit(event) reports Started/Progress/EpochEnd; should_stop() is polled between
-    chunks of steps. Every failure comes back as a Failed outcome with a student-readable message."""
+def train(job_id: str, request: dict, emit, should_stop, where: str = "", arrays=None, read_word=None,
+          parent=None) -> events.Outcome:
+    """Train one request here. emit(event) reports Started/Progress/EpochEnd (and Paused/Resumed); should_stop() and
+    read_word() (the job's Pause/Step word, pausing.py; None: nobody can pause it) are polled between chunks of
+    steps; parent: the model a continuation starts from, {"model": .keras bytes, "history", "training_seconds",
+    "request_key"} (continuing.parent_of).
+    Every failure comes back as a Failed outcome with a student-readable message."""
     sent = [0]
 
     def counted(event) -> None:
@@ -62,7 +66,8 @@ def train(job_id: str, request: dict, emit, should_stop, where: str = "", arrays
     try:
         if arrays is not None:  # a dataset sent with the task: known here before the request names it
             dataset(request["dataset"], request["subset"], arrays)
-        outcome = _train(job_id, TrainRequest.from_dict(request), counted, should_stop, where, arrays)
+        outcome = _train(job_id, TrainRequest.from_dict(request), counted, should_stop, where, arrays, read_word,
+                         parent)
     except Exception as error:  # every failure must reach the user as a message, never as a hang
         detail = "".join(traceback.format_exception_only(type(error), error)).strip()
         outcome = events.failed(f"Training failed: {detail}")
@@ -71,9 +76,9 @@ def train(job_id: str, request: dict, emit, should_stop, where: str = "", arrays
     return outcome
 
 
-def _train(job_id, request: TrainRequest, emit, should_stop, where, arrays) -> events.Outcome:
+def _train(job_id, request: TrainRequest, emit, should_stop, where, arrays, read_word=None, parent=None):
     from mnistlib import models
-    from mnistlib.training import loop
+    from mnistlib.training import loop, pausing
 
     spec = request.spec
     data = dataset(request.dataset, request.subset, arrays)
@@ -81,22 +86,30 @@ def _train(job_id, request: TrainRequest, emit, should_stop, where, arrays) -> e
     if request.kind == "find_learning_rate":
         return _find_learning_rate(job_id, spec, data, emit, should_stop)
     started = time.monotonic()
-    model = models.build(spec, num_classes=len(data.class_names), l2=request.l2)
+    # A continuation starts from its parent's weights and optimizer state; its epochs are numbered on from there.
+    model = load_keras(parent["model"]) if parent else \
+        models.build(spec, num_classes=len(data.class_names), l2=request.l2)
+    before = list(parent["history"]) if parent else []
+    total = len(before) + request.epochs
+    gate = pausing.PauseGate(job_id, read_word or (lambda: pausing.RUN), should_stop, emit)
 
     def on_progress(epoch, batch, batches, loss, accuracy, elapsed):
-        emit(events.Progress(job_id, epoch, request.epochs, batch, batches, loss, accuracy, elapsed))
+        gate.progress(epoch, batch, batches)
+        emit(events.Progress(job_id, epoch, total, batch, batches, loss, accuracy, elapsed - gate.paused_seconds))
 
     def on_epoch_end(record, elapsed):
-        emit(events.EpochEnd(job_id, record["epoch"], request.epochs, record["loss"], record["accuracy"],
-                             record["val_loss"], record["val_accuracy"], elapsed))
+        gate.epoch_ended(record["epoch"])
+        emit(events.EpochEnd(job_id, record["epoch"], total, record["loss"], record["accuracy"],
+                             record["val_loss"], record["val_accuracy"], elapsed - gate.paused_seconds))
 
     part, lab_card = _lab_training_part(request, data), {}
     if part is not None:
         lab_card = {"train_images": len(part[1]), "label_noise": request.label_noise, "labels_changed": len(part[2])}
     try:
-        result = loop.train(model, data, spec, request.epochs, on_progress, on_epoch_end, should_stop,
+        result = loop.train(model, data, spec, request.epochs, on_progress, on_epoch_end, gate,
                             training_part=None if part is None else part[:2], l2=request.l2,
-                            augment=request.augment, early_stopping=request.early_stopping)
+                            augment=request.augment, early_stopping=request.early_stopping,
+                            first_epoch=len(before) + 1)
     except loop.LossNotFinite:
         return events.failed(
             f"The loss became NaN (not a number): with learning rate {spec.learning_rate:g} the weights grew "
@@ -108,23 +121,25 @@ def _train(job_id, request: TrainRequest, emit, should_stop, where, arrays) -> e
     # The card's test figures come from plain Keras predict, as anyone loading the .keras file would get.
     final = loop.keras_predict(model, data.x_test)
     test_loss, test_accuracy = loop.mean_loss_and_accuracy(final, data.y_test)
-    probabilities = result["test_probabilities"]
+    probabilities = result["test_probabilities"]  # this job's epochs only: the server puts the parent's first
     probabilities[-1] = final.astype(probabilities.dtype)
     name = request.name or f"{data.title} · {spec.describe()}"
+    seconds = time.monotonic() - started - gate.paused_seconds + (parent["training_seconds"] if parent else 0.0)
     card = {"name": name[:80], "dataset": data.name, "subset": data.subset, "spec": spec.to_dict(),
-            "epochs_run": len(history), "epochs_requested": request.epochs, "history": history,
+            "epochs_run": len(before) + len(history), "epochs_requested": total, "history": before + history,
             "test_loss": test_loss, "test_accuracy": test_accuracy, "test_size": len(data.y_test),
-            "training_seconds": round(time.monotonic() - started, 2), "parameters": int(model.count_params()),
-            "request_key": request.key(), **lab_card}
-    lab, message = _lab_section(request, result)
+            "training_seconds": round(seconds, 2), "parameters": int(model.count_params()),
+            "request_key": parent["request_key"] if parent else request.key(), **lab_card,
+            **({"parent": request.parent} if request.parent else {})}
+    lab, message = _lab_section(request, result, total)
     if lab:
         card["lab"] = lab
-    return events.Outcome(kind, message=message, history=history, model=keras_bytes(model),
+    return events.Outcome(kind, message=message, history=before + history, model=keras_bytes(model),
                           probabilities=probabilities, card=card, test_loss=test_loss, test_accuracy=test_accuracy,
                           hidden_map=result["hidden_map"])
 
 
-def _lab_section(request: TrainRequest, result: dict) -> tuple[dict, str]:
+def _lab_section(request: TrainRequest, result: dict, last_epoch: int) -> tuple[dict, str]:
     """The card's "lab" section (l2, augment, early_stopping when set; with early stopping, stopped_epoch: the
     last epoch run, best_epoch: whose weights were kept) and the sentence saying what early stopping did ("")."""
     from mnistlib.training import early_stopping
@@ -134,7 +149,7 @@ def _lab_section(request: TrainRequest, result: dict) -> tuple[dict, str]:
     if "best_epoch" not in result:
         return lab, ""
     lab.update(stopped_epoch=result["stopped_epoch"], best_epoch=result["best_epoch"])
-    return lab, early_stopping.outcome_sentence(result["stopped_epoch"], result["best_epoch"], request.epochs)
+    return lab, early_stopping.outcome_sentence(result["stopped_epoch"], result["best_epoch"], last_epoch)
 
 
 def _lab_training_part(request: TrainRequest, data):
@@ -163,6 +178,16 @@ def _find_learning_rate(job_id, spec, data, emit, should_stop) -> events.Outcome
     curve = lr_finder.find_learning_rate(model, x_train, y_train, spec.batch_size, report, should_stop,
                                          seed=spec.seed)
     return events.Outcome("Stopped" if curve.ended == "stopped" else "Finished", result=curve.to_dict())
+
+
+def load_keras(model_bytes: bytes):
+    """A Keras model (compiled, with its optimizer's state) from the bytes of a .keras file."""
+    import keras
+
+    with tempfile.TemporaryDirectory(prefix="mnistlib-parent-") as folder:
+        path = Path(folder) / "model.keras"
+        path.write_bytes(model_bytes)
+        return keras.saving.load_model(path)
 
 
 def keras_bytes(model) -> bytes:
