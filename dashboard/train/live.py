@@ -12,8 +12,8 @@ import streamlit as st
 
 from dashboard import identity, jobs, layout, rerun_count
 from dashboard.components import live_training
-from dashboard.train import summary as train_summary
 from dashboard.train import controls as train_controls
+from dashboard.train import summary as train_summary
 from mnistlib import concepts, datasets, names
 from mnistlib.names import as_text
 from mnistlib.training import ENDED, TrainRequest
