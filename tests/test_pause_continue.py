@@ -184,3 +184,22 @@ def test_the_pause_gate_obeys_pause_step_and_resume_words():
     emitted.clear()
     assert stopping() is True  # Stop while paused ends the hold
     assert events.from_message(events.to_message(events.Paused("j", 2, 3, 4))) == events.Paused("j", 2, 3, 4)
+
+
+def test_a_continuation_of_an_augmented_l2_run_equals_the_longer_run_bit_for_bit(trainer):
+    """The lab's augmentation draws and L2 go on where the parent left them: 2 epochs + 1 more = 3 at once."""
+    def lab_request(epochs):
+        return training.TrainRequest("mnist", models.ModelSpec(seed=113), epochs, subset="small", l2=0.001,
+                                     augment=True, train_images=600)
+
+    parent = trainer.submit(lab_request(2), owner=ADA).wait(120)
+    assert parent.status == "finished", parent.message
+    more = continuing.continuation(parent.model_id, 1)
+    assert (more.l2, more.augment, more.train_images) == (0.001, True, 600)
+    state = trainer.submit(more, owner=ADA).wait(120)
+    assert state.status == "finished", state.message
+    straight = trainer.submit(lab_request(3), owner=ADA).wait(120)
+    child, reference = store.load_model(state.model_id), store.load_model(straight.model_id)
+    for ours, theirs in zip(child.get_weights(), reference.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    assert store.load_card(state.model_id).history == store.load_card(straight.model_id).history
