@@ -22,7 +22,7 @@ EVERY_SETTING = {"architecture": "cnn", "layers": "2", "units": "64", "dropout":
 WIDGET_VALUES = {"train_architecture": "cnn", "train_layers": 2, "train_units": 64, "train_dropout_cnn": 0.4,
                  "train_optimizer": "rmsprop", "train_learning_rate": 0.003, "train_batch_size": 128,
                  "train_epochs": 7, "train_validation_split": 0.2, "train_seed": 42, "train_train_images": 500,
-                 "train_label_noise": 0.3}
+                 "train_label_noise": 0.3, "train_l2": 0.0, "train_augment": False, "train_early_stopping": 0}
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +33,7 @@ def small_subset(monkeypatch):
 def widgets(app) -> dict:
     """Every keyed settings widget on the page: key → (value, disabled)."""
     found = {}
-    for kind in ("radio", "slider", "select_slider", "selectbox", "number_input"):
+    for kind in ("radio", "slider", "select_slider", "selectbox", "number_input", "checkbox"):
         for widget in getattr(app, kind):
             if widget.key and widget.key.startswith("train_") and widget.key != "train_live_curves":
                 found[widget.key] = (widget.value, widget.disabled)
