@@ -42,6 +42,8 @@ def command_train(arguments) -> int:
                   else " (no validation split)")
     # Choose by validation: it comes first; the test figure is the final check.
     print(f"last epoch: training accuracy {last['accuracy']:.2%}{validation}")
+    if state.status == "finished" and state.message and not state.reused:  # what early stopping did
+        print(state.message)
     print(f"test accuracy {state.test_accuracy:.2%}, test loss {state.test_loss:.4f}")
     print(f"model id {state.model_id} ({state.status}, {len(state.history)} epochs)")
     return 0

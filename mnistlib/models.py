@@ -97,26 +97,29 @@ def check_num_classes(num_classes) -> int:
     return num_classes
 
 
-def build(spec: ModelSpec = ModelSpec(), num_classes: int = NUM_CLASSES):
-    """The compiled Keras model for spec; input (batch, 28, 28) float32 in [0, 1], output num_classes probabilities."""
+def build(spec: ModelSpec = ModelSpec(), num_classes: int = NUM_CLASSES, l2: float = 0.0):
+    """The compiled Keras model for spec; input (batch, 28, 28) float32 in [0, 1], output num_classes probabilities.
+    l2 > 0 puts keras.regularizers.L2(l2) on every Dense and Conv2D kernel (the overfitting lab's weight decay)."""
     import keras
     from keras import layers
 
     check_num_classes(num_classes)
     keras.utils.set_random_seed(spec.seed)
+    # None without it, so the layers' configuration (and the saved file) stays the tutorial's.
+    decay = {"kernel_regularizer": keras.regularizers.L2(l2)} if l2 else {}
     stack = [layers.Input(shape=IMAGE_SHAPE)]
     if spec.architecture == "cnn":
         stack.append(layers.Reshape((*IMAGE_SHAPE, 1)))
         for filters, kernel_size in CNN_BLOCKS:
-            stack += [layers.Conv2D(filters, kernel_size, activation="relu"), layers.MaxPooling2D(2)]
+            stack += [layers.Conv2D(filters, kernel_size, activation="relu", **decay), layers.MaxPooling2D(2)]
     stack.append(layers.Flatten())
     if spec.architecture == "cnn" and spec.dropout:
         stack.append(layers.Dropout(spec.dropout))
     for _ in range(spec.hidden_layers):
-        stack.append(layers.Dense(spec.hidden_units, activation="relu"))
+        stack.append(layers.Dense(spec.hidden_units, activation="relu", **decay))
         if spec.dropout:
             stack.append(layers.Dropout(spec.dropout))
-    stack.append(layers.Dense(num_classes, activation="softmax"))
+    stack.append(layers.Dense(num_classes, activation="softmax", **decay))
     model = keras.Sequential(stack)
     optimizer = keras.optimizers.get({"class_name": spec.optimizer, "config": {"learning_rate": spec.learning_rate}})
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])

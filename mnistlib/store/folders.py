@@ -12,7 +12,7 @@ import re
 import secrets
 import shutil
 import tempfile
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -61,12 +61,17 @@ class ModelCard:
     train_images: int | None = None
     label_noise: float = 0.0
     labels_changed: int = 0
+    # The lab's training settings, only when set (issue 19): l2, augment, early_stopping, and with early stopping
+    # stopped_epoch (the last epoch run) and best_epoch (whose weights were kept).
+    lab: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         values = asdict(self)
         if self.train_images is None:  # a model trained without the lab: its card stays as it always was
             for name in ("train_images", "label_noise", "labels_changed"):
                 values.pop(name)
+        if not self.lab:
+            values.pop("lab")
         return values
 
     @classmethod

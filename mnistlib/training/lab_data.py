@@ -16,6 +16,7 @@ import numpy as np
 
 MIN_PER_CLASS = 10  # train_images may go down to 10 images per class
 MAX_LABEL_NOISE = 0.8  # past this most labels are wrong and nothing is left to learn
+MAX_L2 = 0.1  # past this the penalty outweighs the data and the network learns little
 # Separate streams for the two choices, so changing one setting does not change what the other picks.
 SUBSET_STREAM, NOISE_STREAM = 1, 2
 
@@ -36,6 +37,27 @@ def check_label_noise(label_noise) -> None:
     if isinstance(label_noise, bool) or not isinstance(label_noise, (int, float, np.floating)) \
             or not math.isfinite(label_noise) or not 0 <= label_noise <= MAX_LABEL_NOISE:
         raise ValueError(f"Label noise must be a fraction from 0 to {MAX_LABEL_NOISE} (got {label_noise}).")
+
+
+def check_l2(l2) -> None:
+    """Raise ValueError unless l2 (the L2 weight-decay factor) is a finite number from 0 to MAX_L2."""
+    if isinstance(l2, bool) or not isinstance(l2, (int, float, np.floating)) or not math.isfinite(l2) \
+            or not 0 <= l2 <= MAX_L2:
+        raise ValueError(f"L2 weight decay must be a number from 0 to {MAX_L2} (got {l2}).")
+
+
+def check_augment(augment) -> None:
+    """Raise ValueError unless augment is True or False."""
+    if not isinstance(augment, (bool, np.bool_)):
+        raise ValueError(f"Augment must be true or false (got {augment!r}).")
+
+
+def check_early_stopping(patience) -> None:
+    """Raise ValueError unless patience is None (no early stopping) or a whole number of epochs, at least 1."""
+    if patience is None:
+        return
+    if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1:
+        raise ValueError(f"Early stopping's patience must be a whole number of epochs, at least 1 (got {patience}).")
 
 
 def stratified_indices(labels: np.ndarray, count: int, seed: int) -> np.ndarray:

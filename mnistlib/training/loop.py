@@ -20,6 +20,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from mnistlib.training import augment as augmentation
+from mnistlib.training.early_stopping import EarlyStopping
+
 # Progress is reported about every REPORT_SECONDS; a chunk of steps is sized to take about CHUNK_SECONDS.
 REPORT_SECONDS = 0.25
 CHUNK_SECONDS = 0.15
@@ -61,11 +64,15 @@ def split_validation(x: np.ndarray, y: np.ndarray, fraction: float):
 class FastFit:
     """Compiled train/predict functions for one Keras model (compiled with a loss and an optimizer)."""
 
-    def __init__(self, model, batch_size: int, seed: int):
+    def __init__(self, model, batch_size: int, seed: int, augment: bool = False):
         self.model = model
         self.batch_size = batch_size
         self.chunk = steps_per_chunk(model, batch_size)
         self.generator = tf.random.Generator.from_seed(seed)
+        # augment: each training image randomly shifted, rotated and zoomed (augment.py), the draws keyed by
+        # (seed, number of chunks run so far), so a run repeats exactly. The penalty of the last epoch (the mean
+        # of sum(model.losses), L2 weight decay) is kept in epoch_penalty.
+        self.augment, self.seed, self.chunks_run, self.epoch_penalty = augment, seed, 0, 0.0
         self.loss_function = keras.losses.get(model.loss)
         self.model.optimizer.build(model.trainable_variables)
         # XLA makes small Dense models about 4x faster on CPU, but its CPU convolutions are ~18x slower
@@ -82,23 +89,32 @@ class FastFit:
             hidden = layer(hidden, training=False)
         return hidden, self.model.layers[-1](hidden, training=False)
 
-    def _train_chunk_eager(self, images, labels):
-        """Run images.shape[0] optimizer steps; images (steps, batch, 28, 28) uint8. Returns loss and hit sums."""
+    def _train_chunk_eager(self, images, labels, seed):
+        """Run images.shape[0] optimizer steps; images (steps, batch, 28, 28) uint8; seed (2,) int32 keys the
+        augmentation's draws (unused without it). Returns the sums of the loss (without the penalty), of the
+        penalty sum(model.losses) (L2 weight decay; 0 without it) and of the hits."""
         model, optimizer = self.model, self.model.optimizer
+        if self.augment:
+            transforms = augmentation.random_parameters((tf.shape(images)[0], tf.shape(images)[1]), seed)
 
-        def step(index, loss_sum, hits):
+        def step(index, loss_sum, penalty_sum, hits):
             inputs = tf.cast(images[index], tf.float32) / 255.0
+            if self.augment:
+                inputs = augmentation.warp(inputs, transforms[index])
             with tf.GradientTape() as tape:
                 probabilities = model(inputs, training=True)
                 loss = tf.reduce_mean(self.loss_function(labels[index], probabilities))
-            gradients = tape.gradient(loss, model.trainable_variables)
+                penalty = tf.add_n(model.losses) if model.losses else tf.constant(0.0)
+                total = loss + penalty
+            gradients = tape.gradient(total, model.trainable_variables)
             optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
             predicted = tf.cast(tf.argmax(probabilities, axis=1), labels.dtype)
             hits += tf.reduce_sum(tf.cast(tf.equal(predicted, labels[index]), tf.float32))
-            return index + 1, loss_sum + loss, hits
+            return index + 1, loss_sum + loss, penalty_sum + penalty, hits
 
-        _, loss_sum, hits = tf.while_loop(lambda index, *_: index < tf.shape(images)[0], step, (0, 0.0, 0.0))
-        return loss_sum, hits
+        _, loss_sum, penalty_sum, hits = tf.while_loop(lambda index, *_: index < tf.shape(images)[0], step,
+                                                       (0, 0.0, 0.0, 0.0))
+        return loss_sum, penalty_sum, hits
 
     def load(self, fresh, seed: int) -> None:
         """Start over from a freshly built model of the same architecture: its initial weights, dropout seeds and
@@ -111,6 +127,7 @@ class FastFit:
             for variable, value in zip(target, source, strict=True):
                 variable.assign(value)
         self.generator = tf.random.Generator.from_seed(seed)
+        self.seed, self.chunks_run = seed, 0
 
     def precompile(self, train_size: int) -> None:
         """Compile the training chunks an epoch over train_size images uses (and prediction) without changing
@@ -119,7 +136,7 @@ class FastFit:
         saved = [variable.numpy() for variable in (*self.model.variables, *self.model.optimizer.variables)]
         for count in {min(self.chunk, steps), steps % self.chunk} - {0}:
             images = tf.zeros((count, self.batch_size, *self.model.input_shape[1:]), tf.uint8)
-            self._train_chunk(images, tf.zeros((count, self.batch_size), tf.int32))
+            self._train_chunk(images, tf.zeros((count, self.batch_size), tf.int32), tf.zeros(2, tf.int32))
         self.predict(np.zeros((1, *self.model.input_shape[1:]), np.uint8))
         for variable, value in zip((*self.model.variables, *self.model.optimizer.variables), saved, strict=True):
             variable.assign(value)
@@ -144,17 +161,21 @@ class FastFit:
         order = tf.argsort(self.generator.uniform([int(images.shape[0])]))[: steps * self.batch_size]
         shuffled_images = tf.reshape(tf.gather(images, order), (steps, self.batch_size, *images.shape[1:]))
         shuffled_labels = tf.reshape(tf.gather(labels, order), (steps, self.batch_size))
-        loss_total, hits_total, done = 0.0, 0.0, 0
+        loss_total, penalty_total, hits_total, done = 0.0, 0.0, 0.0, 0
         while done < steps:
             if should_stop():
                 raise TrainingStopped
             count = min(self.chunk, steps - done)
-            loss_sum, hits = self._train_chunk(shuffled_images[done : done + count],
-                                               shuffled_labels[done : done + count])
+            seed = tf.constant([self.seed, self.chunks_run], tf.int32)
+            self.chunks_run += 1
+            loss_sum, penalty_sum, hits = self._train_chunk(shuffled_images[done : done + count],
+                                                            shuffled_labels[done : done + count], seed)
             loss_total, hits_total, done = loss_total + float(loss_sum), hits_total + float(hits), done + count
-            if not math.isfinite(loss_total):
+            penalty_total += float(penalty_sum)
+            if not math.isfinite(loss_total + penalty_total):
                 raise LossNotFinite
             on_chunk(done, steps, loss_total / done, hits_total / (done * self.batch_size))
+        self.epoch_penalty = penalty_total / max(steps, 1)
         return loss_total / max(steps, 1), hits_total / max(steps * self.batch_size, 1)
 
 
@@ -180,22 +201,25 @@ _resident: collections.OrderedDict = collections.OrderedDict()  # (ids, split) -
 RESIDENT_SPLITS = 2
 
 
-def architecture_key(spec, num_classes: int) -> tuple:
-    """What the compiled functions depend on: every setting but the seed and the learning rate (a variable)."""
+def architecture_key(spec, num_classes: int, l2: float = 0.0, augment: bool = False) -> tuple:
+    """What the compiled functions depend on: every setting but the seed and the learning rate (a variable), and
+    the lab's weight decay and augmentation when set."""
     settings = spec.to_dict()
     settings.pop("seed")
     settings.pop("learning_rate")
     settings.pop("validation_split")  # only changes the data's size; compiled shapes are cached per size
-    return tuple(sorted(settings.items())) + (("classes", num_classes),)
+    lab = (("l2", l2),) * bool(l2) + (("augment", True),) * bool(augment)
+    return tuple(sorted(settings.items())) + (("classes", num_classes),) + lab
 
 
-def compiled_for(model, spec) -> FastFit:
+def compiled_for(model, spec, l2: float = 0.0, augment: bool = False) -> FastFit:
     """Compiled functions for a freshly built model: this process's cached ones for its architecture, loaded with
-    the model's initial state (no compilation), or new ones. Train the returned FastFit's .model."""
-    key = architecture_key(spec, model.output_shape[-1])
+    the model's initial state (no compilation), or new ones. Train the returned FastFit's .model. l2: the factor the
+    model was built with (models.build); augment: transform the training images."""
+    key = architecture_key(spec, model.output_shape[-1], l2, augment)
     fast = _compiled.pop(key, None)
     if fast is None:
-        fast = FastFit(model, spec.batch_size, spec.seed)
+        fast = FastFit(model, spec.batch_size, spec.seed, augment)
     else:
         fast.load(model, spec.seed)
         fast.model.optimizer.learning_rate.assign(spec.learning_rate)
@@ -220,9 +244,13 @@ def resident(x_train: np.ndarray, y_train: np.ndarray, validation_split: float):
     return found[2]
 
 
-def train(model, data, spec, epochs: int, on_progress, on_epoch_end, should_stop, training_part=None) -> dict:
+def train(model, data, spec, epochs: int, on_progress, on_epoch_end, should_stop, training_part=None, l2=0.0,
+          augment=False, early_stopping=None) -> dict:
     """Train a freshly built model on data (a datasets.Dataset) for epochs; training_part: (images, labels) to learn
-    from instead of all the training part (the lab's subset or noisy labels), the validation part unchanged.
+    from instead of all the training part (the lab's subset or noisy labels), the validation part unchanged. l2: the
+    weight decay the model was built with (each record's loss is without its penalty, loss_with_penalty with it);
+    augment: transform the training images; early_stopping: patience (early_stopping.py), the result's
+    "stopped_epoch" and "best_epoch" say what it did.
 
     on_progress(epoch, batch, batches, loss, accuracy, elapsed) is called about every REPORT_SECONDS and at each
     epoch's last batch; on_epoch_end(record, elapsed) after each epoch with its history record (epoch, loss,
@@ -231,8 +259,9 @@ def train(model, data, spec, epochs: int, on_progress, on_epoch_end, should_stop
     "stopped"}. Raises LossNotFinite; a stop keeps the weights of the last finished epoch.
     """
     _, (x_val, y_val) = split_validation(data.x_train, data.y_train, spec.validation_split)
-    fast = compiled_for(model, spec)
+    fast = compiled_for(model, spec, l2, augment)
     model = fast.model
+    stopper = None if early_stopping is None else EarlyStopping(early_stopping)
     images, labels = resident(data.x_train, data.y_train, spec.validation_split) if training_part is None else \
         (tf.constant(training_part[0]), tf.constant(training_part[1].astype(np.int32)))
     history, per_epoch, kept_weights, started = [], [], None, time.monotonic()
@@ -240,8 +269,12 @@ def train(model, data, spec, epochs: int, on_progress, on_epoch_end, should_stop
     last_report = [0.0]
 
     def ended(stopped: bool) -> dict:
-        return {"model": model, "history": history, "stopped": stopped, "hidden_map": hidden_map.result(),
-                "test_probabilities": np.stack(per_epoch) if per_epoch else None}
+        result = {"model": model, "history": history, "stopped": stopped, "hidden_map": hidden_map.result(),
+                  "test_probabilities": np.stack(per_epoch) if per_epoch else None}
+        if stopper is not None and not stopped and history:  # as Keras: the best epoch's weights are kept
+            model.set_weights(stopper.best_weights)
+            result.update(stopped_epoch=len(history), best_epoch=stopper.best_epoch)
+        return result
 
     for epoch in range(1, epochs + 1):
         def on_chunk(batch, batches, loss, accuracy, epoch=epoch):
@@ -259,12 +292,16 @@ def train(model, data, spec, epochs: int, on_progress, on_epoch_end, should_stop
         val_loss, val_accuracy = mean_loss_and_accuracy(fast.predict(x_val), y_val)
         record = {"epoch": epoch, "loss": loss, "accuracy": accuracy,
                   "val_loss": val_loss, "val_accuracy": val_accuracy}
+        if l2:
+            record["loss_with_penalty"] = loss + fast.epoch_penalty
         history.append(record)
         test_probabilities, test_hidden = fast.predict(data.x_test, hidden=True)
         per_epoch.append(test_probabilities.astype(np.float16))
         hidden_map.add(epoch, test_hidden)
         kept_weights = model.get_weights()
         on_epoch_end(record, time.monotonic() - started)
+        if stopper is not None and stopper.should_stop(epoch, val_loss, kept_weights):
+            break
     return ended(stopped=False)
 
 

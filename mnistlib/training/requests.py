@@ -26,6 +26,11 @@ class TrainRequest:
     # their labels replaced by a wrong class. The validation images stay the same held-out ones either way.
     train_images: int | None = None
     label_noise: float = 0.0
+    # More of the lab: L2 weight decay on every kernel, random shifts/rotations/zooms of the training images
+    # (augment.py), and early stopping after this many epochs without a lower validation loss (early_stopping.py).
+    l2: float = 0.0
+    augment: bool = False
+    early_stopping: int | None = None
 
     def __post_init__(self):
         lab_data.check_train_images(self.train_images, len(datasets.info(self.dataset).class_names))
@@ -35,6 +40,7 @@ class TrainRequest:
         object.__setattr__(self, "label_noise", float(self.label_noise))
         if not isinstance(self.spec, ModelSpec):
             raise ValueError("The model settings must be a ModelSpec.")
+        self._check_regularisation()
         if not isinstance(self.epochs, int) or isinstance(self.epochs, bool) or not 1 <= self.epochs <= MAX_EPOCHS:
             raise ValueError(f"Epochs must be a whole number from 1 to {MAX_EPOCHS}.")
         if self.train_images is not None and self.train_images < self.spec.batch_size:
@@ -46,6 +52,18 @@ class TrainRequest:
             raise ValueError(f"Subset must be one of {', '.join(config.SUBSETS)}.")
         if self.subset is None:  # resolved now, in the submitting process, so the key says which data
             object.__setattr__(self, "subset", config.subset())
+
+    def _check_regularisation(self) -> None:
+        """Check (and normalise) l2, augment and early_stopping; ValueError with one sentence."""
+        lab_data.check_l2(self.l2)
+        lab_data.check_augment(self.augment)
+        lab_data.check_early_stopping(self.early_stopping)
+        object.__setattr__(self, "l2", float(self.l2))
+        object.__setattr__(self, "augment", bool(self.augment))
+        if self.early_stopping is not None:
+            object.__setattr__(self, "early_stopping", int(self.early_stopping))
+            if self.spec.validation_split == 0:
+                raise ValueError("Early stopping watches the validation loss: it needs a validation split above 0.")
 
     def to_dict(self) -> dict:
         values = {"dataset": self.dataset, "spec": self.spec.to_dict(), "epochs": self.epochs,
@@ -60,13 +78,21 @@ class TrainRequest:
             settings["train_images"] = self.train_images
         if self.label_noise != 0:
             settings["label_noise"] = self.label_noise
+        if self.l2 != 0:
+            settings["l2"] = self.l2
+        if self.augment:
+            settings["augment"] = True
+        if self.early_stopping is not None:
+            settings["early_stopping"] = self.early_stopping
         return settings
 
     @classmethod
     def from_dict(cls, values: dict) -> "TrainRequest":
         return cls(dataset=values["dataset"], spec=ModelSpec.from_dict(values["spec"]), epochs=values["epochs"],
                    subset=values.get("subset"), name=values.get("name"), kind=values.get("kind", "train"),
-                   train_images=values.get("train_images"), label_noise=values.get("label_noise", 0.0))
+                   train_images=values.get("train_images"), label_noise=values.get("label_noise", 0.0),
+                   l2=values.get("l2", 0.0), augment=values.get("augment", False),
+                   early_stopping=values.get("early_stopping"))
 
     def key(self) -> str:
         """Equal for requests that train the same model: same data (and its checksums), settings, seed and

@@ -81,7 +81,7 @@ def _train(job_id, request: TrainRequest, emit, should_stop, where, arrays) -> e
     if request.kind == "find_learning_rate":
         return _find_learning_rate(job_id, spec, data, emit, should_stop)
     started = time.monotonic()
-    model = models.build(spec, num_classes=len(data.class_names))
+    model = models.build(spec, num_classes=len(data.class_names), l2=request.l2)
 
     def on_progress(epoch, batch, batches, loss, accuracy, elapsed):
         emit(events.Progress(job_id, epoch, request.epochs, batch, batches, loss, accuracy, elapsed))
@@ -95,7 +95,8 @@ def _train(job_id, request: TrainRequest, emit, should_stop, where, arrays) -> e
         lab_card = {"train_images": len(part[1]), "label_noise": request.label_noise, "labels_changed": len(part[2])}
     try:
         result = loop.train(model, data, spec, request.epochs, on_progress, on_epoch_end, should_stop,
-                            training_part=None if part is None else part[:2])
+                            training_part=None if part is None else part[:2], l2=request.l2,
+                            augment=request.augment, early_stopping=request.early_stopping)
     except loop.LossNotFinite:
         return events.failed(
             f"The loss became NaN (not a number): with learning rate {spec.learning_rate:g} the weights grew "
@@ -115,13 +116,29 @@ def _train(job_id, request: TrainRequest, emit, should_stop, where, arrays) -> e
             "test_loss": test_loss, "test_accuracy": test_accuracy, "test_size": len(data.y_test),
             "training_seconds": round(time.monotonic() - started, 2), "parameters": int(model.count_params()),
             "request_key": request.key(), **lab_card}
-    return events.Outcome(kind, history=history, model=keras_bytes(model), probabilities=probabilities, card=card,
+    lab, message = _lab_section(request, result)
+    if lab:
+        card["lab"] = lab
+    return events.Outcome(kind, message=message, history=history, model=keras_bytes(model), probabilities=probabilities, card=card,
                           test_loss=test_loss, test_accuracy=test_accuracy, hidden_map=result["hidden_map"])
+
+
+def _lab_section(request: TrainRequest, result: dict) -> tuple[dict, str]:
+    """The card's "lab" section (l2, augment, early_stopping when set; with early stopping, stopped_epoch: the
+    last epoch run, best_epoch: whose weights were kept) and the sentence saying what early stopping did ("")."""
+    from mnistlib.training import early_stopping
+
+    settings = request.lab_settings()
+    lab = {name: settings[name] for name in ("l2", "augment", "early_stopping") if name in settings}
+    if "best_epoch" not in result:
+        return lab, ""
+    lab.update(stopped_epoch=result["stopped_epoch"], best_epoch=result["best_epoch"])
+    return lab, early_stopping.outcome_sentence(result["stopped_epoch"], result["best_epoch"], request.epochs)
 
 
 def _lab_training_part(request: TrainRequest, data):
     """(images, labels, relabelled indices) of the training part with the lab's settings, or None without them."""
-    if not request.lab_settings():
+    if request.train_images is None and request.label_noise == 0:
         return None
     from mnistlib.training import lab_data, loop
 
