@@ -76,7 +76,7 @@ class ModelCard:
 
     @classmethod
     def from_dict(cls, values: dict) -> "ModelCard":
-        required = {field.name for field in fields(cls) if field.default is MISSING}
+        required = {field.name for field in fields(cls) if field.default is MISSING and field.default_factory is MISSING}
         missing = sorted(required - set(values))
         if missing:
             raise ValueError(f"the card lacks {', '.join(missing)}")
