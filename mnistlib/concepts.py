@@ -26,6 +26,24 @@ NOTES = {
         "(validation and test labels never), so a network that fits its training labels perfectly has learned the "
         "mistakes too and its validation accuracy falls."
     ),
+    "l2": (
+        "**L2 weight decay.** Adds this factor times the sum of the squares of every kernel's weights (each Dense "
+        "and Conv2D layer's, as Keras's `kernel_regularizer=keras.regularizers.L2(factor)`) to the loss the "
+        "optimizer lowers, so large weights cost something and the network is pushed towards smaller ones. "
+        "0: off."
+    ),
+    "augment": (
+        "**Augmentation.** Each time a training image is used it is shown randomly shifted (up to ±10% of its "
+        "height and width), rotated (up to ±10°) and zoomed (up to ±10%), a new random version each time, so the "
+        "network cannot simply memorise its exact pixels. The number of training images stays the same; the "
+        "validation and test images are never changed."
+    ),
+    "early_stopping": (
+        "**Early stopping.** After each epoch the validation loss is compared with its lowest so far; after this "
+        "many epochs in a row without a lower one, training stops, and the model keeps the weights of the epoch "
+        "with the lowest validation loss (Keras's `EarlyStopping(monitor=\"val_loss\", patience=…, "
+        "restore_best_weights=True)`). 0: off. It needs a validation split."
+    ),
     "validation": (
         "**Validation split.** A slice of the *training* set (its last part, as Keras does) is held back: the "
         "weights never learn from it, and it is measured after each epoch. MNIST's and Fashion-MNIST's training "

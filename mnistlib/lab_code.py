@@ -9,20 +9,19 @@ import inspect
 
 from mnistlib.training import lab_data
 
-# The engine's augmentation (contract of issue 19): shifts up to 10% of the image, rotations up to 10°, zooms
-# up to 10%, on the training images only. Keras's random layers are active in fit() only, never in evaluate().
+# The engine's augmentation (training/augment.py, the same ranges; not imported, it needs TensorFlow): shifts up
+# to 10% of the image, rotations up to 10°, zooms up to 10%, black outside the image, on the training images only.
+# Keras's random layers are active in fit() only, never in evaluate() or predict().
 SHIFT, ROTATION_DEGREES, ZOOM = 0.1, 10, 0.1
 
 
 def lab_of(card) -> dict:
-    """The lab's settings a model card records (store.ModelCard): train_images (None: all), label_noise, l2,
-    augment, early_stopping (None: off)."""
-    lab = getattr(card, "lab", None) or {}
-    return {"train_images": lab.get("train_images", card.train_images),
-            "label_noise": float(lab.get("label_noise", card.label_noise) or 0.0),
-            "l2": float(lab.get("l2", getattr(card, "l2", 0.0)) or 0.0),
-            "augment": bool(lab.get("augment", getattr(card, "augment", False))),
-            "early_stopping": lab.get("early_stopping", getattr(card, "early_stopping", None)) or None}
+    """The lab's settings a model card records (store.ModelCard: train_images and label_noise, and its lab section):
+    train_images (None: all), label_noise, l2, augment, early_stopping (None: off)."""
+    lab = card.lab or {}
+    return {"train_images": card.train_images, "label_noise": float(card.label_noise or 0.0),
+            "l2": float(lab.get("l2", 0.0)), "augment": bool(lab.get("augment", False)),
+            "early_stopping": lab.get("early_stopping")}
 
 
 def split_code(validation_split: float) -> str:

@@ -18,11 +18,12 @@ ADA = store.Actor("ada", "Ada")
 # Every setting away from its default, on the controls' steps.
 EVERY_SETTING = {"architecture": "cnn", "layers": "2", "units": "64", "dropout": "0.4", "optimizer": "rmsprop",
                  "learning_rate": "0.003", "batch_size": "128", "epochs": "7", "validation_split": "0.2",
-                 "seed": "42", "train_images": "500", "label_noise": "0.3"}
+                 "seed": "42", "train_images": "500", "label_noise": "0.3", "l2": "0.01",
+                 "augment": "1", "early_stopping": "5"}
 WIDGET_VALUES = {"train_architecture": "cnn", "train_layers": 2, "train_units": 64, "train_dropout_cnn": 0.4,
                  "train_optimizer": "rmsprop", "train_learning_rate": 0.003, "train_batch_size": 128,
                  "train_epochs": 7, "train_validation_split": 0.2, "train_seed": 42, "train_train_images": 500,
-                 "train_label_noise": 0.3, "train_l2": 0.0, "train_augment": False, "train_early_stopping": 0}
+                 "train_label_noise": 0.3, "train_l2": 0.01, "train_augment": True, "train_early_stopping": 5}
 
 
 @pytest.fixture(autouse=True)

@@ -50,25 +50,20 @@ def session_values() -> dict:
     return {name: st.session_state.get(setting.key, DEFAULTS[name]) for name, setting in LAB_SETTINGS.items()}
 
 
-def _help(name: str) -> str | None:
-    """The concept note of a lab setting."""
-    return concepts.NOTES.get(name)
-
-
 def controls(control) -> None:
     """Draw the lab's controls with dashboard.train.settings' control(name, widget, *arguments, **options)."""
     st.markdown("**The overfitting lab** — learn from fewer images or wrong labels, or fight memorising")
     columns = st.columns(5)
     with columns[0]:
-        control("train_images", st.number_input, 0, 10**7 - 1, step=100, help=_help("train_images"))
+        control("train_images", st.number_input, 0, 10**7 - 1, step=100, help=concepts.note("train_images"))
     with columns[1]:
-        control("label_noise", st.slider, 0.0, lab_data.MAX_LABEL_NOISE, step=0.05, help=_help("label_noise"))
+        control("label_noise", st.slider, 0.0, lab_data.MAX_LABEL_NOISE, step=0.05, help=concepts.note("label_noise"))
     with columns[2]:
-        control("l2", st.select_slider, L2_FACTORS, format_func=lambda factor: f"{factor:g}", help=_help("l2"))
+        control("l2", st.select_slider, L2_FACTORS, format_func=lambda factor: f"{factor:g}", help=concepts.note("l2"))
     with columns[3]:
-        control("augment", st.checkbox, help=_help("augment"))
+        control("augment", st.checkbox, help=concepts.note("augment"))
     with columns[4]:
-        control("early_stopping", st.number_input, 0, MAX_PATIENCE, help=_help("early_stopping"))
+        control("early_stopping", st.number_input, 0, MAX_PATIENCE, help=concepts.note("early_stopping"))
 
 
 def tidied(values: dict) -> dict:
@@ -82,3 +77,14 @@ def captions(training_images: int, validation_split: float, values: dict, batch_
     if train_images or values["label_noise"]:
         st.caption(concepts.lab_note(training_images, validation_split, train_images, values["label_noise"],
                                      batch_size))
+    if values["augment"]:
+        available, held_back = concepts.split_sizes(training_images, validation_split)
+        learned_from = available if train_images is None else min(train_images, available)
+        st.caption(f"**Augmentation**: the weights still learn from {learned_from:,} training images, each shown "
+                   "randomly shifted, rotated and zoomed, anew every time it is used"
+                   + (f"; the {held_back:,} validation images are never changed." if held_back else "."))
+    if values["early_stopping"]:
+        patience = int(values["early_stopping"])
+        st.caption(f"**Early stopping**: training stops after {patience} epoch{'s' if patience != 1 else ''} in a "
+                   f"row without a lower validation loss (at most {int(values['epochs'])} epochs), and the model "
+                   "keeps the weights of the epoch with the lowest validation loss.")
