@@ -66,7 +66,9 @@ def printed(pattern: str, result: subprocess.CompletedProcess) -> list[str]:
 @pytest.mark.skipif(not datasets.is_fetched("mnist"), reason="needs the full MNIST: python -m mnistlib fetch")
 @pytest.mark.parametrize("arguments", [
     ["--train-images", "1000", "--label-noise", "0.2", "--epochs", "5"],
-], ids=["subset and noise"])
+    ["--train-images", "1000", "--label-noise", "0.2", "--l2", "0.001", "--augment", "--epochs", "5"],
+    ["--train-images", "1000", "--label-noise", "0.3", "--early-stopping", "2", "--epochs", "30"],
+], ids=["subset and noise", "with L2 and augmentation", "with early stopping"])
 def test_the_exported_script_reaches_the_apps_validation_accuracy(tmp_path, arguments):
     """On full MNIST's 6,000 validation images (one image is 0.017 points), so the two orders of the images
     move the figure by less than the 2 points allowed."""
@@ -76,5 +78,23 @@ def test_the_exported_script_reaches_the_apps_validation_accuracy(tmp_path, argu
     assert "mnistlib" not in script and "model.fit(" in script
     assert printed(r"^(\d+) training images, 6000 validation images", result) == str(card.train_images)
     assert int(printed(r"^(\d+) of the \d+ training labels replaced", result)) == card.labels_changed
+    lab = lab_code.lab_of(card)
+    if lab["l2"]:
+        assert "kernel_regularizer=keras.regularizers.L2(0.001)" in script
+    if lab["augment"]:
+        assert "layers.RandomTranslation(0.1, 0.1" in script
+    app_accuracy = card.val_accuracy
+    if lab["early_stopping"]:
+        stopped, best = printed(r"^early stopping: stopped after epoch (\d+), kept the weights of epoch (\d+)", result)
+        assert int(best) <= int(stopped) < 30 and card.lab["stopped_epoch"] < 30  # both stopped before the end
+        # The app keeps the best epoch's weights too: its validation accuracy is that epoch's.
+        app_accuracy = card.history[card.lab["best_epoch"] - 1]["val_accuracy"]
     accuracy = float(printed(r"^validation accuracy (\d+\.\d+)%", result))
-    assert abs(accuracy - 100 * card.val_accuracy) <= 2.0, (accuracy, card.val_accuracy)
+    assert abs(accuracy - 100 * app_accuracy) <= 2.0, (accuracy, app_accuracy)
+
+
+def test_the_scripts_augmentation_has_the_engines_ranges():
+    from mnistlib.training import augment
+
+    assert (lab_code.SHIFT, lab_code.ROTATION_DEGREES, lab_code.ZOOM) == (
+        augment.SHIFT, augment.ROTATION_DEGREES, augment.ZOOM)
