@@ -97,7 +97,8 @@ except ValueError:  # nothing selected yet, or the selected model is not listed 
 percent = st.column_config.NumberColumn(format="percent")
 event = st.dataframe(
     # An Arrow table: Streamlit sends it as it is (from a dict of lists it would go through pandas first).
-    pyarrow.table(board.table(entries, board.dataset_titles(entries), test_revealed=revealed)),
+    pyarrow.table(board.table(entries, board.dataset_titles(entries), test_revealed=revealed,
+                              lab=store.lab_settings(None if dataset == ALL else dataset))),
     # A new key whenever the rows change (added, removed, reordered): a selection always means a row of the table
     # drawn now, and the selected model is carried over to the new table by its id (selection_default).
     key=f"board_table_{hash(tuple(ids)):x}", on_select="rerun", selection_mode="single-row",
@@ -111,6 +112,9 @@ event = st.dataframe(
         "Stopped early": st.column_config.CheckboxColumn(help="Stopped before the epochs asked for: the model as of "
                                                               "its last finished epoch"),
         "Parameters": st.column_config.NumberColumn(format="localized", help="Learned numbers: weights and biases"),
+        board.LAB_COLUMN: st.column_config.TextColumn(help="The overfitting lab's settings it was trained with: "
+                                                           "fewer training images, noisy labels, L2, augmentation, "
+                                                           "early stopping (— for none)"),
         "Training time (s)": st.column_config.NumberColumn(format="%.1f"),
         "Validation accuracy": percent, board.TEST_COLUMN: percent,
     })
