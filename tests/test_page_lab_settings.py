@@ -1,6 +1,7 @@
 """The overfitting lab's L2, augmentation and early stopping on the Train page (AppTest): a lesson link sets, locks
 and hides them, a bad value is a warning and the default, the page says what they do, and a training sends them."""
 
+import numpy as np
 import pytest
 
 from dashboard import jobs
@@ -82,3 +83,38 @@ def test_a_training_sends_them_in_its_request_and_the_card_keeps_them():
     lab = store.load_card(state.model_id).lab
     assert (lab["l2"], lab["augment"], lab["early_stopping"]) == (0.001, True, 1)
     assert 1 <= lab["best_epoch"] <= lab["stopped_epoch"] <= 3
+
+
+def test_the_previews_show_relabelled_and_augmented_training_images_with_text():
+    from mnistlib import datasets, lab_preview
+    from mnistlib.training import lab_data
+
+    app = run_page("app_pages/train.py", query={"train_images": "200", "label_noise": "0.3", "augment": "1",
+                                                "seed": "4"})
+    assert not app.exception and not app.error
+    # What the page shows is the worker's own training part: the same relabelled images, true and wrong labels.
+    data = datasets.load("mnist", subset="small")
+    images, given, changed = lab_data.training_part(data.x_train[:900], data.y_train[:900], 200, 0.3, 4, 10)
+    shown = lab_preview.relabelled(data, 0.1, 200, 0.3, seed=4, count=8)
+    assert len(changed) == 60 and shown.positions.tolist() == changed[:8].tolist()
+    np.testing.assert_array_equal(shown.images, images[changed[:8]])
+    assert (shown.given_labels == given[changed[:8]]).all() and (shown.true_labels != shown.given_labels).all()
+    originals, augmented = lab_preview.augmented(data, 0.1, 200, seed=4, count=8)
+    np.testing.assert_array_equal(originals, images[:8])
+    assert augmented.shape == (8, 28, 28) and augmented.dtype == np.uint8 and (augmented != originals).any()
+    # On the page: both expanders, every image with a caption and a text alternative.
+    relabelled, augmented_images = images_in(app, "🏷️ Show a few relabelled images"), \
+        images_in(app, "🔀 Show a few augmented images")
+    names = data.class_names
+    assert relabelled == [(f"{names[true]}, labelled {names[given]}",
+                           f"Training image {position + 1}: a {names[true]}, given the wrong label {names[given]}")
+                          for true, given, position in zip(shown.true_labels, shown.given_labels, shown.positions,
+                                                           strict=True)]
+    assert len(augmented_images) == 16 and all(caption and alt for caption, alt in augmented_images)
+
+
+def images_in(app, label: str) -> list[tuple[str, str]]:
+    """(caption, alt text) of every image in the expander with this label."""
+    [expander] = [expander for expander in app.expander if expander.label == label]
+    return [(image.caption, image.alt) for child in expander.children.values() if child.type == "image"
+            for image in child.proto.imgs]

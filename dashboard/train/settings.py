@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from dashboard.train import lab_settings
+from dashboard.train import lab_preview, lab_settings
 from dashboard.train.setting import FRACTIONS, Setting, tidy
 from mnistlib import concepts, models, names
 from mnistlib.training import TrainRequest
@@ -245,4 +245,6 @@ def settings(data) -> tuple[models.ModelSpec | None, int]:
     except ValueError as error:
         st.error(str(error))
         return None, int(values["epochs"])
+    lab_preview.previews(data, values["validation_split"], int(values["train_images"]) or None,
+                         values["label_noise"], values["augment"], int(values["seed"]))
     return spec, int(values["epochs"])
