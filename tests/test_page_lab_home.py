@@ -29,7 +29,7 @@ def lesson_links(app) -> dict[str, dict]:
 
 
 def lesson_table(app) -> list[dict]:
-    frame = next(frame for frame in app.dataframe if "Reading" in frame.value.columns).value
+    frame = next(frame for frame in app.table if "Reading" in frame.value.columns).value
     return frame.to_dict("records")
 
 
@@ -66,9 +66,10 @@ def test_train_all_four_queues_what_is_missing_and_the_table_shows_them(models_d
     for row, shown in zip(overfitting_lesson.ROWS, table, strict=True):
         card = store.load_card(store.find_trained(row.request("mnist").key()))
         last = card.history[-1]
-        assert (shown["Training acc."], shown["Validation acc."]) == (last["accuracy"], last["val_accuracy"])
+        assert (shown["Training acc."], shown["Validation acc."]) == (f"{last['accuracy']:.1%}",
+                                                                      f"{last['val_accuracy']:.1%}")
         gap = 100 * (last["accuracy"] - last["val_accuracy"])
-        assert shown["Gap (points)"] == round(gap, 1)
+        assert shown["Gap (points)"] == f"{gap:+.1f}"
         assert (f"{abs(gap):.1f} points" in shown["Reading"]) and card.train_images == 500
     assert "shifted, rotated and zoomed" in table[1]["Reading"] and "30% of them wrong" in table[3]["Reading"]
     # Asking again trains nothing: all four exist.
