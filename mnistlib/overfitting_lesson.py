@@ -31,9 +31,9 @@ class Row:
 
 ROWS = (
     Row("500 images, as they are"),
-    Row("+ augmentation (shifts, rotations, zooms)", {"augment": True}),
-    Row("+ L2 weight decay 0.01", {"l2": 0.01}),
-    Row("30% of the labels wrong", {"label_noise": 0.3}),
+    Row("500 images, augmented (shifts, rotations, zooms)", {"augment": True}),
+    Row("500 images, L2 weight decay 0.01", {"l2": 0.01}),
+    Row("500 images, 30% of the labels wrong", {"label_noise": 0.3}),
 )
 
 

@@ -36,8 +36,10 @@ def lesson_table(app) -> list[dict]:
 def test_each_row_is_a_link_that_opens_train_with_its_settings(models_dir):
     links = lesson_links(run_page("app_pages/home.py"))
     assert list(links) == [row.title for row in overfitting_lesson.ROWS]
-    expected = {"500 images, as they are": (0.0, False, 0.0), "+ augmentation (shifts, rotations, zooms)": (
-        0.0, True, 0.0), "+ L2 weight decay 0.01": (0.01, False, 0.0), "30% of the labels wrong": (0.0, False, 0.3)}
+    expected = {"500 images, as they are": (0.0, False, 0.0),
+                "500 images, augmented (shifts, rotations, zooms)": (0.0, True, 0.0),
+                "500 images, L2 weight decay 0.01": (0.01, False, 0.0),
+                "500 images, 30% of the labels wrong": (0.0, False, 0.3)}
     for title, query in links.items():
         train = run_page("app_pages/train.py", query=query)
         assert not train.warning and not train.error
