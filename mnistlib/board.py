@@ -65,6 +65,15 @@ def table(entries, titles: dict[str, str], test_revealed: bool, lab: dict | None
     return columns
 
 
+def lab_sentence(lab: dict) -> str:
+    """A model's lab settings (store.lab_settings()) with what early stopping did, e.g. "500 images, early stop 3;
+    stopped after epoch 9, kept the weights of epoch 6."."""
+    text = lab_code.describe(lab)
+    if "best_epoch" in lab:
+        text += f"; stopped after epoch {lab['stopped_epoch']}, kept the weights of epoch {lab['best_epoch']}"
+    return text + "."
+
+
 def accuracy_figure(entries) -> go.Figure:
     """Parameters (log scale) against validation accuracy, one colour per architecture; hovering a point shows who
     trained it and its settings. Models trained without a validation split are left out."""

@@ -3,7 +3,7 @@
 import pytest
 
 from mnistlib import board, store
-from tests.test_page_board import ADA, BOB, read_files, run_board, save_copy, table
+from tests.test_page_board import ADA, BOB, read_files, run_board, save_copy, select, table
 
 
 @pytest.fixture(autouse=True)
@@ -29,3 +29,11 @@ def test_the_board_says_each_models_lab_settings(files, models_dir):
                        "everything": "500 images, 30% noise, L2 0.01, augmented, early stop 5",
                        "only l2": "L2 0.001"}
     assert set(store.lab_settings("fashion_mnist")) == set()  # one dataset's models only
+
+
+def test_the_selected_models_panel_says_its_lab_settings_and_where_early_stopping_stopped(files, models_dir):
+    card = save_copy(files, [ADA], "stopped", train_images=500, label_noise=0.3, labels_changed=150,
+                     lab={"early_stopping": 3, "stopped_epoch": 9, "best_epoch": 6})
+    app = select(run_board(ADA), card.id, [card.id])
+    assert "Overfitting lab: 500 images, 30% noise, early stop 3; stopped after epoch 9, kept the weights of epoch " \
+           "6." in [caption.value.replace("\\", "") for caption in app.caption]
