@@ -118,3 +118,15 @@ def images_in(app, label: str) -> list[tuple[str, str]]:
     [expander] = [expander for expander in app.expander if expander.label == label]
     return [(image.caption, image.alt) for child in expander.children.values() if child.type == "image"
             for image in child.proto.imgs]
+
+
+def test_the_readmes_l2_link_opens_what_it_says():
+    import re
+    from pathlib import Path
+    from urllib.parse import parse_qsl, urlsplit
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    [link] = [found for found in re.findall(r"`(http://localhost:8501/Train\?[^`]+)`", readme) if "l2=" in found]
+    app = run_page("app_pages/train.py", query=dict(parse_qsl(urlsplit(link).query)))
+    assert not app.warning and not app.error
+    assert lab_widgets(app) == {"l2": (0.01, False), "augment": (True, True), "early_stopping": (3, False)}
