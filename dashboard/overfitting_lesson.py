@@ -65,6 +65,11 @@ def results_table(dataset: str) -> None:
 def section(dataset: str) -> None:
     """The overfitting lesson on Home."""
     st.subheader("Overfitting lesson")
+    available = overfitting_lesson.images_available(dataset)
+    if available is None or available < overfitting_lesson.TRAIN_IMAGES:
+        st.info(f"The lesson trains on {overfitting_lesson.TRAIN_IMAGES} training images; this dataset has "
+                f"{available or 0:,} after its validation part is held back. Choose MNIST or Fashion-MNIST above.")
+        return
     request = overfitting_lesson.ROWS[0].request(dataset)
     st.markdown(f"Why is a validation set held back? To see whether the network learned or memorised. Train the "
                 f"default network on {overfitting_lesson.TRAIN_IMAGES} training images for "

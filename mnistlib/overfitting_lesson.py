@@ -62,6 +62,15 @@ class Result(NamedTuple):
         return text
 
 
+def images_available(dataset: str, subset: str | None = None) -> int | None:
+    """The training images left after the default validation split (the lesson needs TRAIN_IMAGES); None if the
+    dataset cannot be read."""
+    from mnistlib import judging
+
+    total = judging.training_set_size(dataset, subset or config.subset())
+    return judging.images_learned_from(total, ModelSpec().validation_split)
+
+
 def result(request: TrainRequest) -> Result | None:
     """The stored model of exactly this request (anyone's: the class's identical runs are reused), or None."""
     model_id = store.find_trained(request.key())

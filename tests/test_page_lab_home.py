@@ -77,3 +77,20 @@ def test_train_all_four_queues_what_is_missing_and_the_table_shows_them(models_d
     # Asking again trains nothing: all four exist.
     app.button(key="home_lesson_train_all").click().run()
     assert app.session_state["lesson_jobs"] == [] and "All four are trained already" in app.info[0].value
+
+
+def test_the_lesson_needs_500_training_images_and_says_so_for_a_smaller_dataset(rng, data_dir):
+    from mnistlib import datasets
+    from tests.test_custom_datasets import three_class_arrays
+
+    datasets.add("shapes", three_class_arrays(rng), ["circle", "square", "triangle"], title="Shapes")
+    assert overfitting_lesson.images_available("shapes") == 27  # 30 less the 10% validation part
+    app = run_page("app_pages/home.py", query={"dataset": "shapes"})
+    assert not app.exception
+    assert "The lesson trains on 500 training images; this dataset has 27 after its validation part is held back." \
+           in " ".join(info.value for info in app.info)
+    assert not lesson_links(app) and not [button for button in app.button if button.key == "home_lesson_train_all"]
+
+
+def test_mnists_small_subset_has_enough():
+    assert overfitting_lesson.images_available("mnist", "small") == 900
