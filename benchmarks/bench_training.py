@@ -3,6 +3,10 @@
 Run: .venv/bin/python benchmarks/bench_training.py [--epochs 5] [--dataset mnist]
 Prints seconds per epoch for each, their ratio, both test accuracies, the time to predict the test set, and the
 quick start's job on a fresh worker: its first epoch against the later ones.
+
+The overfitting lab's settings (issue 19), each against the same configuration in plain model.fit:
+    .venv/bin/python benchmarks/bench_training.py --augment [--epochs 3]
+    .venv/bin/python benchmarks/bench_training.py --train-images 500 [--epochs 30]
 """
 
 import argparse
@@ -107,10 +111,90 @@ def predict_time(model_id: str, data, repeats: int = 5) -> tuple[float, float]:
     return first, best
 
 
+def lab_fit(data, epochs: int, augment: bool, train_images: int | None) -> dict:
+    """The same configuration in plain model.fit, as a student writes it: the default model (behind Keras's
+    preprocessing layers with augment), validation on the same held-out images, the lab's same training subset."""
+    import keras
+    import numpy as np
+    from keras import layers
+
+    from mnistlib import models
+    from mnistlib.training import lab_data, loop
+
+    spec = models.ModelSpec()
+    (x_train, y_train), (x_val, y_val) = loop.split_validation(data.x_train, data.y_train, spec.validation_split)
+    x_train, y_train, _ = lab_data.training_part(x_train, y_train, train_images, 0.0, spec.seed, 10)
+    model = models.build(spec)
+    if augment:
+        keras.utils.set_random_seed(spec.seed)
+        model = keras.Sequential([
+            layers.Input(shape=(28, 28, 1)),
+            layers.RandomTranslation(0.1, 0.1, fill_mode="constant"),
+            layers.RandomRotation(10 / 360, fill_mode="constant"),
+            layers.RandomZoom(0.1, fill_mode="constant"),
+            *model.layers,
+        ])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        x_train, x_val = x_train[..., None], x_val[..., None]
+    epoch_times = []
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            epoch_times.append(time.perf_counter() - self.started)
+
+    started = time.perf_counter()
+    model.fit(x_train / 255.0, y_train, epochs=epochs, batch_size=spec.batch_size, verbose=0,
+              validation_data=(x_val / 255.0, y_val), callbacks=[EpochTimer()])
+    total = time.perf_counter() - started
+    x_test = data.x_test[..., None] if augment else data.x_test
+    predicted = model.predict(x_test / 255.0, verbose=0).argmax(axis=1)
+    return {"total": total, "epochs": epoch_times, "accuracy": float(np.mean(predicted == data.y_test))}
+
+
+def lab_engine(dataset: str, epochs: int, augment: bool, train_images: int | None) -> dict:
+    """The engine through a warm worker (one earlier job of the same settings, so they are compiled)."""
+    from mnistlib import models, training
+
+    def request(epochs: int, seed: int):
+        return training.TrainRequest(dataset, models.ModelSpec(seed=seed), epochs, subset="full",
+                                     augment=augment, train_images=train_images)
+
+    trainer = training.Trainer()
+    try:
+        trainer.submit(request(1, seed=1)).wait()
+        return timed_job(trainer, request(epochs, seed=0))
+    finally:
+        trainer.shutdown()
+
+
+def lab_main(arguments) -> None:
+    """Print the lab setting's rows: seconds per epoch in model.fit and in the engine, and the ratio."""
+    from mnistlib import datasets
+
+    data = datasets.load(arguments.dataset, subset="full")
+    ours = lab_engine(arguments.dataset, arguments.epochs, arguments.augment, arguments.train_images)
+    theirs = lab_fit(data, arguments.epochs, arguments.augment, arguments.train_images)
+    setting = "--augment" if arguments.augment else f"--train-images {arguments.train_images}"
+    print(f"{arguments.dataset}, {setting}, {arguments.epochs} epochs, batch 32, the default model, validation on the "
+          "same 6,000 held-out images after every epoch")
+    for name, run in (("plain model.fit    ", theirs), ("mnistlib engine    ", ours)):
+        print(f"{name}: {run['total'] / arguments.epochs:6.2f} s/epoch  (epochs: "
+              f"{', '.join(f'{t:.2f}' for t in run['epochs'])})  test accuracy {run['accuracy']:.2%}")
+    steady = statistics.mean(theirs["epochs"][1:] or theirs["epochs"]) / \
+        statistics.mean(ours["epochs"][1:] or ours["epochs"])
+    print(f"speed-up           : {theirs['total'] / ours['total']:6.2f}x over all epochs, {steady:.2f}x after the "
+          f"first{'  (target ≥5x)' if arguments.augment else ''}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--dataset", default="mnist")
+    parser.add_argument("--augment", action="store_true", help="the lab's augmentation, against Keras's layers")
+    parser.add_argument("--train-images", type=int, help="the lab's training subset of this many images")
     arguments = parser.parse_args()
     import tempfile
 
@@ -119,6 +203,9 @@ def main() -> None:
     # Benchmark models go to a throw-away store (workers inherit the environment): never the user's, where an
     # identical earlier training would be reused instead of trained again.
     os.environ["MNISTLIB_MODELS_DIR"] = tempfile.mkdtemp(prefix="mnistlib-bench-")
+    if arguments.augment or arguments.train_images:
+        lab_main(arguments)
+        return
 
     data = datasets.load(arguments.dataset, subset="full")
     first = quick_start(arguments.dataset)

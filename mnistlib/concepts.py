@@ -27,22 +27,22 @@ NOTES = {
         "mistakes too and its validation accuracy falls."
     ),
     "l2": (
-        "**L2 weight decay.** Adds this factor times the sum of the squares of every kernel's weights (each Dense "
-        "and Conv2D layer's, as Keras's `kernel_regularizer=keras.regularizers.L2(factor)`) to the loss the "
-        "optimizer lowers, so large weights cost something and the network is pushed towards smaller ones. "
-        "0: off."
+        "**L2 weight decay.** Training minimises the loss plus L2 × the sum of the squared weights of every "
+        "kernel (each Dense and Conv2D layer's weights, not their biases), so large weights cost more and the "
+        "network is pushed towards smaller ones. The curves show the loss without that penalty, so runs with and "
+        "without it compare; the model's card also keeps it with the penalty (`loss_with_penalty`)."
     ),
     "augment": (
-        "**Augmentation.** Each time a training image is used it is shown randomly shifted (up to ±10% of its "
-        "height and width), rotated (up to ±10°) and zoomed (up to ±10%), a new random version each time, so the "
-        "network cannot simply memorise its exact pixels. The number of training images stays the same; the "
-        "validation and test images are never changed."
+        "**Augmentation.** Every time a training image is used, it is randomly shifted (up to 10% of its height "
+        "and width each way), rotated (up to 10°) and zoomed in or out (a scale from 0.9 to 1.1), so the network "
+        "rarely sees the same picture twice and memorises less. Validation and test images are never changed. The "
+        "draws are seeded: the same settings train the same model."
     ),
     "early_stopping": (
-        "**Early stopping.** After each epoch the validation loss is compared with its lowest so far; after this "
-        "many epochs in a row without a lower one, training stops, and the model keeps the weights of the epoch "
-        "with the lowest validation loss (Keras's `EarlyStopping(monitor=\"val_loss\", patience=…, "
-        "restore_best_weights=True)`). 0: off. It needs a validation split."
+        "**Early stopping.** After each epoch the validation loss is compared with the lowest so far; after this "
+        "many epochs in a row without a lower one, training stops. Stopped or not, the weights of the epoch with "
+        "the lowest validation loss are the ones kept, as Keras's `EarlyStopping(monitor=\"val_loss\", "
+        "patience=…, restore_best_weights=True)` does (0: off)."
     ),
     "validation": (
         "**Validation split.** A slice of the *training* set (its last part, as Keras does) is held back: the "

@@ -1,7 +1,7 @@
-"""The overfitting lab's training settings (issue 19): L2 weight decay, augmentation and early stopping — in the
-request and its key, in the engine's compiled loop, on the card and in the CLI."""
+"""The overfitting lab's training settings (issue 19): L2 weight decay, augmentation and early stopping in the
+request and its key, L2 and early stopping in the engine, on the card and in the CLI (augmentation's engine part:
+test_lab_augment.py)."""
 
-import math
 
 import keras
 import numpy as np
@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from mnistlib import cli, config, datasets, models
 from mnistlib.models import ModelSpec
-from mnistlib.training import TrainRequest, augment, early_stopping, loop, worker
+from mnistlib.training import TrainRequest, early_stopping, loop, worker
 
 # Keys computed once on main (commit 3dced50, before these settings existed) for requests without them.
 KEY_ON_MAIN_FULL = "c293b29dd5820d4ce76e282c16d334e9"  # TrainRequest("mnist", ModelSpec(), 5, subset="full")
@@ -106,71 +106,6 @@ def test_l2_changes_the_weights_records_both_losses_and_saves_a_plain_keras_mode
     _, (x_val, y_val) = loop.split_validation(data.x_train, data.y_train, 0.1)
     val_loss, _ = loop.mean_loss_and_accuracy(loop.keras_predict(model, x_val), y_val)
     assert val_loss == pytest.approx(decayed.card["history"][-1]["val_loss"], abs=1e-5)
-
-
-## Augmentation
-
-
-def test_warp_is_exact_for_whole_pixel_shifts_and_quarter_turns(rng):
-    images = rng.integers(0, 256, size=(2, 28, 28)).astype(np.float32)
-    identity = augment.warp(tf.constant(images), tf.constant([[0.0, 1.0, 0.0, 0.0]] * 2)).numpy()
-    assert np.array_equal(identity, images)
-    moved = augment.warp(tf.constant(images[:1]), tf.constant([[0.0, 1.0, 3 / 28, -2 / 28]])).numpy()[0]
-    expected = np.zeros_like(images[0])
-    expected[3:, :-2] = images[0, :-3, 2:]  # 3 pixels down, 2 to the left, black where nothing moved in
-    assert np.allclose(moved, expected, atol=1e-3)
-    turned = augment.warp(tf.constant(images[:1]), tf.constant([[math.pi / 2, 1.0, 0.0, 0.0]])).numpy()[0]
-    assert np.allclose(turned, np.rot90(images[0]), atol=1e-2)
-
-
-def test_the_random_transforms_stay_in_their_ranges():
-    parameters = augment.random_parameters((10000,), tf.constant([0, 0])).numpy()
-    limits = [math.radians(10), 0.1, 0.1, 0.1]
-    centres = [0.0, 1.0, 0.0, 0.0]
-    for column, (limit, centre) in enumerate(zip(limits, centres, strict=True)):
-        values = parameters[:, column] - centre
-        assert np.abs(values).max() <= limit + 1e-6 and np.abs(values).max() > 0.95 * limit
-
-
-def test_the_preview_is_seeded_changes_the_images_and_checks_its_input():
-    data = datasets.load("mnist", subset="small")
-    samples = augment.augment_preview(data.x_train[:4], seed=0, count=12)
-    assert samples.shape == (12, 28, 28) and samples.dtype == np.uint8
-    assert np.array_equal(samples, augment.augment_preview(data.x_train[:4], seed=0, count=12))
-    assert not np.array_equal(samples, augment.augment_preview(data.x_train[:4], seed=1, count=12))
-    originals = data.x_train[np.arange(12) % 4]
-    assert all(not np.array_equal(sample, original) for sample, original in zip(samples, originals, strict=True))
-    with pytest.raises(ValueError, match="at least one image"):
-        augment.augment_preview(np.zeros((0, 28, 28), np.uint8), 0, 3)
-    with pytest.raises(ValueError, match="from 1 to 1000"):
-        augment.augment_preview(data.x_train[:4], 0, 0)
-
-
-def _train(spec, epochs, **settings):
-    data = datasets.load("mnist", subset="small")
-    result = loop.train(models.build(spec, l2=settings.get("l2", 0.0)), data, spec, epochs, lambda *_: None,
-                        lambda *_: None, lambda: False, **settings)
-    return result, [weights.copy() for weights in result["model"].get_weights()]
-
-
-def test_augmentation_is_deterministic_changes_training_and_never_touches_validation_or_test():
-    data = datasets.load("mnist", subset="small")
-    before = (data.x_train.copy(), data.x_test.copy())
-    loop._compiled.clear()  # the first run compiles afresh; the second reuses the cached compiled functions
-    first, first_weights = _train(ModelSpec(), 2, augment=True)
-    second, second_weights = _train(ModelSpec(), 2, augment=True)
-    assert all(np.array_equal(a, b) for a, b in zip(first_weights, second_weights, strict=True))
-    assert first["history"] == second["history"]
-    _, plain_weights = _train(ModelSpec(), 2)
-    assert not all(np.array_equal(a, b) for a, b in zip(first_weights, plain_weights, strict=True))
-    # Validation and test figures are those of the model on the images as they are.
-    model = second["model"]
-    _, (x_val, y_val) = loop.split_validation(data.x_train, data.y_train, 0.1)
-    val_loss, val_accuracy = loop.mean_loss_and_accuracy(loop.keras_predict(model, x_val), y_val)
-    assert (val_loss, val_accuracy) == pytest.approx(
-        (second["history"][-1]["val_loss"], second["history"][-1]["val_accuracy"]), abs=1e-5)
-    assert np.allclose(second["test_probabilities"][-1], loop.keras_predict(model, data.x_test), atol=2e-3)
-    assert np.array_equal(before[0], data.x_train) and np.array_equal(before[1], data.x_test)
 
 
 ## Early stopping
@@ -283,3 +218,22 @@ def _load(model_bytes: bytes):
         path = Path(folder) / "model.keras"
         path.write_bytes(model_bytes)
         return keras.saving.load_model(path)
+
+
+def test_the_store_keeps_the_lab_section_and_leaves_it_out_of_other_cards(models_dir):
+    import json
+
+    from mnistlib import store
+
+    fields = {"name": "lab card", "dataset": "mnist", "subset": "small", "spec": ModelSpec().to_dict(),
+              "epochs_run": 9, "history": [], "test_loss": 0.4, "test_accuracy": 0.9, "training_seconds": 1.0,
+              "test_size": 3}
+    lab = {"l2": 0.01, "augment": True, "early_stopping": 3, "stopped_epoch": 9, "best_epoch": 6}
+    model = models.build(ModelSpec(), l2=0.01)
+    probabilities = np.full((1, 3, 10), 0.1, np.float16)
+    with_lab = store.save(model, {**fields, "lab": lab}, probabilities)
+    without = store.save(model, fields, probabilities)
+    assert store.load_card(with_lab.id).lab == lab and store.load_card(without.id).lab is None
+    assert "lab" not in json.loads((models_dir / without.id / "card.json").read_text())
+    loaded = store.load_model(with_lab.id)  # a plain Keras model, its kernels still regularised
+    assert loaded.layers[-1].kernel_regularizer.l2 == pytest.approx(0.01)

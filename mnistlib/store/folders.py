@@ -12,7 +12,7 @@ import re
 import secrets
 import shutil
 import tempfile
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -63,7 +63,7 @@ class ModelCard:
     labels_changed: int = 0
     # The lab's training settings, only when set (issue 19): l2, augment, early_stopping, and with early stopping
     # stopped_epoch (the last epoch run) and best_epoch (whose weights were kept).
-    lab: dict = field(default_factory=dict)
+    lab: dict | None = None
 
     def to_dict(self) -> dict:
         values = asdict(self)
@@ -76,7 +76,7 @@ class ModelCard:
 
     @classmethod
     def from_dict(cls, values: dict) -> "ModelCard":
-        required = {field.name for field in fields(cls) if field.default is MISSING and field.default_factory is MISSING}
+        required = {field.name for field in fields(cls) if field.default is MISSING}
         missing = sorted(required - set(values))
         if missing:
             raise ValueError(f"the card lacks {', '.join(missing)}")

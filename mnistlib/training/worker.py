@@ -119,8 +119,9 @@ def _train(job_id, request: TrainRequest, emit, should_stop, where, arrays) -> e
     lab, message = _lab_section(request, result)
     if lab:
         card["lab"] = lab
-    return events.Outcome(kind, message=message, history=history, model=keras_bytes(model), probabilities=probabilities, card=card,
-                          test_loss=test_loss, test_accuracy=test_accuracy, hidden_map=result["hidden_map"])
+    return events.Outcome(kind, message=message, history=history, model=keras_bytes(model),
+                          probabilities=probabilities, card=card, test_loss=test_loss, test_accuracy=test_accuracy,
+                          hidden_map=result["hidden_map"])
 
 
 def _lab_section(request: TrainRequest, result: dict) -> tuple[dict, str]:
