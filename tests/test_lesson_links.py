@@ -245,7 +245,7 @@ def test_every_setting_can_be_locked_and_hidden_at_once():
 def test_the_readmes_lesson_link_opens_what_it_says():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     [link] = [found for found in re.findall(r"`(http://localhost:8501/Train\?[^`]+)`", readme)
-              if "train_images" not in found]  # that one: tests/test_page_train_lab.py
+              if "train_images" not in found and "l2=" not in found]  # those: tests/test_page_lab*.py
     app = run_page("app_pages/train.py", query=query_of(link))
     assert not app.warning
     assert widgets(app)["train_optimizer"] == ("sgd", True) and widgets(app)["train_learning_rate"] == (0.1, True)
