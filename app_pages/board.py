@@ -99,9 +99,10 @@ try:
 except ValueError:  # nothing selected yet, or the selected model is not listed any more
     default = None
 percent = st.column_config.NumberColumn(format="percent")
+lab = store.lab_settings(None if dataset == ALL else dataset)  # the overfitting lab's settings, by model id
 event = st.dataframe(
     # An Arrow table: Streamlit sends it as it is (from a dict of lists it would go through pandas first).
-    pyarrow.table(board.table(entries, board.dataset_titles(entries), test_revealed=revealed)),
+    pyarrow.table(board.table(entries, board.dataset_titles(entries), test_revealed=revealed, lab=lab)),
     # A new key whenever the rows change (added, removed, reordered): a selection always means a row of the table
     # drawn now, and the selected model is carried over to the new table by its id (selection_default).
     key=f"board_table_{hash(tuple(ids)):x}", on_select="rerun", selection_mode="single-row",
@@ -115,6 +116,9 @@ event = st.dataframe(
         "Stopped early": st.column_config.CheckboxColumn(help="Stopped before the epochs asked for: the model as of "
                                                               "its last finished epoch"),
         "Parameters": st.column_config.NumberColumn(format="localized", help="Learned numbers: weights and biases"),
+        board.LAB_COLUMN: st.column_config.TextColumn(help="The overfitting lab's settings it was trained with: "
+                                                           "fewer training images, noisy labels, L2, augmentation, "
+                                                           "early stopping (— for none)"),
         "Training time (s)": st.column_config.NumberColumn(format="%.1f"),
         "Validation accuracy": percent, board.TEST_COLUMN: percent,
     })
@@ -129,6 +133,8 @@ def model_panel(entry) -> None:
     accuracy = "no validation split" if entry.val_accuracy is None else f"validation {entry.val_accuracy:.2%}"
     epochs = f"{entry.epochs_run} epoch{'s' if entry.epochs_run != 1 else ''}"
     st.caption(names.markdown_escape(f"By {board.trained_by(entry)} · {entry.settings} · {epochs} · {accuracy}"))
+    if entry.id in lab:
+        st.caption(names.markdown_escape(f"Overfitting lab: {board.lab_sentence(lab[entry.id])}"))
     open_column, keras_column, card_column = st.columns(3)
     if open_column.button("Open on Predict", type="primary", key="board_open", icon="🔮", width="stretch"):
         st.session_state["model"], st.session_state["dataset"] = entry.id, entry.dataset

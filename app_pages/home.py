@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import challenges as challenge_ui
 from dashboard import jobs, layout
+from dashboard import overfitting_lesson as lesson_ui
 from dashboard.join import join_section
 from mnistlib import datasets, names
 from mnistlib.models import ModelSpec
@@ -46,5 +47,7 @@ st.markdown(f"Train the default network — `Flatten → Dense({default.hidden_u
             f"Dense({len(info.class_names)}, softmax)`, {default.optimizer}, 5 epochs — in a few seconds, so every "
             "page has a model to show.")
 jobs.quick_start_button(name, key="home_quick_start")
+
+lesson_ui.section(name)
 
 join_section()

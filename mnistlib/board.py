@@ -11,11 +11,12 @@ import json
 import numpy as np
 import plotly.graph_objects as go
 
-from mnistlib import datasets
+from mnistlib import datasets, lab_code
 
 ARCHITECTURE_TITLES = {"dense": "Dense", "cnn": "CNN"}
 ARCHITECTURE_COLOURS = {"dense": "#1f77b4", "cnn": "#ff7f0e"}
 TEST_COLUMN = "Test accuracy"
+LAB_COLUMN = "Overfitting lab"
 WEBGL_FROM = 2000  # points; above this the chart draws with WebGL (an SVG point each gets slow in the browser)
 
 
@@ -36,8 +37,10 @@ def dataset_titles(entries) -> dict[str, str]:
     return titles
 
 
-def table(entries, titles: dict[str, str], test_revealed: bool) -> dict[str, list]:
-    """The board's columns, one row per entry in the entries' order; test accuracy only when revealed."""
+def table(entries, titles: dict[str, str], test_revealed: bool, lab: dict | None = None) -> dict[str, list]:
+    """The board's columns, one row per entry in the entries' order; test accuracy only when revealed; lab:
+    store.lab_settings(), the overfitting lab's settings by model id ("—" for a model without)."""
+    lab = lab or {}
     columns = {
         "Trained by": [trained_by(entry) for entry in entries],
         "Model": [entry.name for entry in entries],
@@ -51,6 +54,7 @@ def table(entries, titles: dict[str, str], test_revealed: bool) -> dict[str, lis
         "Stopped early": [entry.epochs_run < entry.epochs_requested for entry in entries],
         "Architecture": [ARCHITECTURE_TITLES.get(entry.architecture, entry.architecture) for entry in entries],
         "Settings": [entry.settings for entry in entries],
+        LAB_COLUMN: [lab_code.describe(lab.get(entry.id, {})) for entry in entries],
         "Parameters": [entry.parameters for entry in entries],
         "Training time (s)": [entry.training_seconds for entry in entries],
         "Dataset": [titles.get(entry.dataset, entry.dataset) for entry in entries],
@@ -59,6 +63,15 @@ def table(entries, titles: dict[str, str], test_revealed: bool) -> dict[str, lis
         "Trained (UTC)": [entry.created[:16].replace("T", " ") for entry in entries],
     })
     return columns
+
+
+def lab_sentence(lab: dict) -> str:
+    """A model's lab settings (store.lab_settings()) with what early stopping did, e.g. "500 images, early stop 3;
+    stopped after epoch 9, kept the weights of epoch 6."."""
+    text = lab_code.describe(lab)
+    if "best_epoch" in lab:
+        text += f"; stopped after epoch {lab['stopped_epoch']}, kept the weights of epoch {lab['best_epoch']}"
+    return text + "."
 
 
 def accuracy_figure(entries) -> go.Figure:

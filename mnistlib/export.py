@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnistlib import datasets, keras_code, store
+from mnistlib import datasets, keras_code, lab_code, store
 from mnistlib.models import ModelSpec
 
 MODEL_FILE, SCRIPT_FILE, DATA_FILE, README_FILE = "model.keras", "train.py", "data.npz", "README.md"
@@ -70,7 +70,11 @@ def check(model_id: str) -> None:
 
 
 def train_script(card, spec: ModelSpec, data) -> str:
-    """train.py: plain Keras that trains card's network with its settings on data.npz (or keras.datasets)."""
+    """train.py: plain Keras that trains card's network with its settings on data.npz (or keras.datasets), and the
+    overfitting lab's settings when the card has them (lab_code)."""
+    lab = lab_code.lab_of(card)
+    if lab_code.describe(lab) != "—":
+        return _lab_script(card, spec, data, lab)
     lines = [
         '"""',
         f"Title: Train MNIST Lab model {card.id} again with plain Keras",
@@ -103,6 +107,62 @@ def train_script(card, spec: ModelSpec, data) -> str:
         '"""\n## Train\n"""',
         "",
         keras_code.compile_code(spec) + keras_code.fit_code(spec, card.epochs_run),
+        '"""\n## Evaluate\n"""',
+        "",
+        keras_code.evaluate_code(),
+    ]
+    return "\n".join(lines)
+
+
+def _lab_script(card, spec: ModelSpec, data, lab: dict) -> str:
+    """train.py for a model trained with the overfitting lab: the same held-out validation images, then the same
+    subset and wrong labels (MNIST Lab's own numpy, seeded alike), L2 on the kernels, the augmentation layers and
+    early stopping, with model.fit; prints the validation accuracy to compare with the app's."""
+    # With early stopping the card ran fewer epochs than asked; the script asks as many, to stop where it does.
+    epochs = card.epochs_requested or card.epochs_run if lab["early_stopping"] else card.epochs_run
+    validating = spec.validation_split > 0
+    augmentation = lab_code.augmentation_lines() if lab["augment"] else None
+    callbacks = lab_code.early_stopping_code(lab["early_stopping"]) if lab["early_stopping"] else ""
+    lines = [
+        '"""',
+        f"Title: Train MNIST Lab model {card.id} again with plain Keras",
+        f"Description: The same network, settings and overfitting-lab settings, {epochs} epochs.",
+        '"""',
+        "",
+        f"# Model: {card.name}",
+        f"# {spec.describe()}, up to {epochs} epochs on {_training_images(spec, data)};",
+        f"# the overfitting lab's settings: {lab_code.describe(lab)}.",
+        *([f"# MNIST Lab measured {card.val_accuracy:.2%} validation accuracy."] if card.val_accuracy is not None
+          else []),
+        "# MNIST Lab's own training loop takes the images in another random order than model.fit,",
+        "# so the accuracy here may differ a little from the app's.",
+        "",
+        "import argparse",
+        "from pathlib import Path",
+        "",
+        "import keras",
+        "import numpy as np",
+        "from keras import layers",
+        "",
+        '"""\n## Prepare the data\n"""',
+        "",
+        f"parser = argparse.ArgumentParser(description={_literal(f'Train MNIST Lab model {card.id} again.')})",
+        *_data_lines(card, data),
+        "",
+        lab_code.split_code(spec.validation_split),
+        lab_code.data_code(lab["train_images"], lab["label_noise"], spec.seed, len(data.class_names)),
+        'print(f"{len(x_train)} training images, {len(x_val)} validation images, {len(x_test)} test images")',
+        "",
+        '"""\n## Build the model\n"""',
+        "",
+        keras_code.model_code(spec, len(data.class_names), imports=False, l2=lab["l2"], augmentation=augmentation)
+        + "model.summary()",
+        "",
+        '"""\n## Train\n"""',
+        "",
+        keras_code.compile_code(spec) + "history = "
+        + keras_code.fit_code(spec, epochs, validation_data=validating, callbacks=callbacks),
+        *([lab_code.validation_code(lab["early_stopping"])] if validating else []),
         '"""\n## Evaluate\n"""',
         "",
         keras_code.evaluate_code(),

@@ -18,28 +18,35 @@ def _number(value) -> str:
     return repr(float(value))
 
 
-def layer_lines(spec: ModelSpec, num_classes: int = NUM_CLASSES) -> list[str]:
-    """The Sequential model's entries, one Python expression per layer, in models.build's order."""
+def layer_lines(spec: ModelSpec, num_classes: int = NUM_CLASSES, l2: float = 0.0,
+                augmentation: list[str] | None = None) -> list[str]:
+    """The Sequential model's entries, one Python expression per layer, in models.build's order; with the
+    overfitting lab's L2 factor on every kernel, and its augmentation layers (lab_code) on the images first."""
     check_num_classes(num_classes)
+    decay = f", kernel_regularizer=keras.regularizers.L2({_number(l2)})" if l2 else ""
     lines = [f"keras.Input(shape={IMAGE_SHAPE!r})"]
-    if spec.architecture == "cnn":
+    if spec.architecture == "cnn" or augmentation:
         lines.append(f"layers.Reshape(({IMAGE_SHAPE[0]}, {IMAGE_SHAPE[1]}, 1))")
+        lines += augmentation or []
+    if spec.architecture == "cnn":
         for filters, kernel_size in CNN_BLOCKS:
-            lines += [f'layers.Conv2D({filters}, {kernel_size}, activation="relu")', "layers.MaxPooling2D(2)"]
+            lines += [f'layers.Conv2D({filters}, {kernel_size}, activation="relu"{decay})', "layers.MaxPooling2D(2)"]
     lines.append("layers.Flatten()")
     if spec.architecture == "cnn" and spec.dropout:
         lines.append(f"layers.Dropout({_number(spec.dropout)})")
     for _ in range(spec.hidden_layers):
-        lines.append(f'layers.Dense({spec.hidden_units}, activation="relu")')
+        lines.append(f'layers.Dense({spec.hidden_units}, activation="relu"{decay})')
         if spec.dropout:
             lines.append(f"layers.Dropout({_number(spec.dropout)})")
-    lines.append(f'layers.Dense({num_classes}, activation="softmax")')
+    lines.append(f'layers.Dense({num_classes}, activation="softmax"{decay})')
     return lines
 
 
-def model_code(spec: ModelSpec, num_classes: int = NUM_CLASSES, imports: bool = True) -> str:
-    """`model = keras.Sequential([...])` after seeding, exactly models.build(spec)'s network; with imports first."""
-    body = "".join(f"        {line},\n" for line in layer_lines(spec, num_classes))
+def model_code(spec: ModelSpec, num_classes: int = NUM_CLASSES, imports: bool = True, l2: float = 0.0,
+               augmentation: list[str] | None = None) -> str:
+    """`model = keras.Sequential([...])` after seeding, exactly models.build(spec)'s network; with imports first
+    (l2, augmentation: the overfitting lab's, see layer_lines)."""
+    body = "".join(f"        {line},\n" for line in layer_lines(spec, num_classes, l2, augmentation))
     code = (
         "# The seed fixes the starting weights (and dropout), so a run can be repeated.\n"
         f"keras.utils.set_random_seed({spec.seed})\n"
@@ -60,17 +67,20 @@ def compile_code(spec: ModelSpec) -> str:
     )
 
 
-def fit_code(spec: ModelSpec, epochs: int) -> str:
-    """`model.fit(...)` on images scaled to 0–1, with the spec's batch size and validation split."""
+def fit_code(spec: ModelSpec, epochs: int, validation_data: bool = False, callbacks: str = "") -> str:
+    """`model.fit(...)` on images scaled to 0–1, with the spec's batch size and validation split (or, with
+    validation_data, on x_val and y_val held back before); callbacks: an argument line (lab_code)."""
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
         raise ValueError("Epochs must be a whole number of at least 1.")
+    validation = "    validation_data=(x_val / 255.0, y_val),\n" if validation_data else \
+        f"    validation_split={_number(spec.validation_split)},\n"
     return (
         "model.fit(\n"
         "    x_train / 255.0,\n"
         "    y_train,\n"
         f"    epochs={epochs},\n"
         f"    batch_size={spec.batch_size},\n"
-        f"    validation_split={_number(spec.validation_split)},\n"
+        f"{validation}{callbacks}"
         ")\n"
     )
 

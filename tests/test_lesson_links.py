@@ -18,11 +18,12 @@ ADA = store.Actor("ada", "Ada")
 # Every setting away from its default, on the controls' steps.
 EVERY_SETTING = {"architecture": "cnn", "layers": "2", "units": "64", "dropout": "0.4", "optimizer": "rmsprop",
                  "learning_rate": "0.003", "batch_size": "128", "epochs": "7", "validation_split": "0.2",
-                 "seed": "42", "train_images": "500", "label_noise": "0.3"}
+                 "seed": "42", "train_images": "500", "label_noise": "0.3", "l2": "0.01",
+                 "augment": "1", "early_stopping": "5"}
 WIDGET_VALUES = {"train_architecture": "cnn", "train_layers": 2, "train_units": 64, "train_dropout_cnn": 0.4,
                  "train_optimizer": "rmsprop", "train_learning_rate": 0.003, "train_batch_size": 128,
                  "train_epochs": 7, "train_validation_split": 0.2, "train_seed": 42, "train_train_images": 500,
-                 "train_label_noise": 0.3}
+                 "train_label_noise": 0.3, "train_l2": 0.01, "train_augment": True, "train_early_stopping": 5}
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +34,7 @@ def small_subset(monkeypatch):
 def widgets(app) -> dict:
     """Every keyed settings widget on the page: key → (value, disabled)."""
     found = {}
-    for kind in ("radio", "slider", "select_slider", "selectbox", "number_input"):
+    for kind in ("radio", "slider", "select_slider", "selectbox", "number_input", "checkbox"):
         for widget in getattr(app, kind):
             if widget.key and widget.key.startswith("train_") and widget.key != "train_live_curves":
                 found[widget.key] = (widget.value, widget.disabled)
@@ -244,7 +245,7 @@ def test_every_setting_can_be_locked_and_hidden_at_once():
 def test_the_readmes_lesson_link_opens_what_it_says():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     [link] = [found for found in re.findall(r"`(http://localhost:8501/Train\?[^`]+)`", readme)
-              if "train_images" not in found]  # that one: tests/test_page_train_lab.py
+              if "train_images" not in found and "l2=" not in found]  # those: tests/test_page_lab*.py
     app = run_page("app_pages/train.py", query=query_of(link))
     assert not app.warning
     assert widgets(app)["train_optimizer"] == ("sgd", True) and widgets(app)["train_learning_rate"] == (0.1, True)

@@ -5,44 +5,16 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
+from dashboard.train import lab_preview, lab_settings
+from dashboard.train.setting import FRACTIONS, Setting, tidy
 from mnistlib import concepts, models, names
-from mnistlib.training import TrainRequest, lab_data
+from mnistlib.training import TrainRequest
 
 defaults = models.ModelSpec()
 
 UNITS = [16, 32, 64, 128, 256, 512, 1024]
 LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
 BATCH_SIZES = [8, 16, 32, 64, 128, 256, 512]
-FRACTIONS = [round(0.05 * step, 2) for step in range(19)]  # 0.0 … 0.9, the sliders' steps
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One Train page setting: its widget key, type, the control's choices, its label and its name in a sentence."""
-
-    key: str
-    kind: type
-    allowed: object  # a sequence or range: only values the control itself can take
-    title: str
-    phrase: str
-
-    def parse(self, text: str):
-        """The value a link's text asks for; ValueError when the control cannot take it."""
-        value = self.kind(text.strip())
-        if self.kind is float:
-            value = tidy(value)
-        if value not in self.allowed:
-            raise ValueError(f"{text!r} is not one of the control's choices")
-        return value
-
-    def text(self, value) -> str:
-        """The value as written in a link (a slider's 0.15000000000000002 as 0.15)."""
-        return f"{value:g}" if self.kind is float else str(value)
-
-
-def tidy(value: float) -> float:
-    """A slider's float on its decimal step (0.15000000000000002 → 0.15)."""
-    return float(f"{float(value):g}")
 
 
 # The settings by their name in the URL and in ?lock= / ?hide= (one vocabulary for both), in the page's order.
@@ -58,10 +30,7 @@ SETTINGS = {
     "validation_split": Setting("train_validation_split", float, FRACTIONS[:11], "Validation split",
                                 "the validation split"),
     "seed": Setting("train_seed", int, range(0, 2**31), "Seed", "the seed"),
-    # The overfitting lab (mnistlib/training/lab_data.py); 0 training images means all of them.
-    "train_images": Setting("train_train_images", int, range(0, 10**7), "Training images (0: all)",
-                            "the number of training images"),
-    "label_noise": Setting("train_label_noise", float, FRACTIONS[:17], "Label noise", "the label noise"),
+    **lab_settings.LAB_SETTINGS,  # the overfitting lab's: training images, label noise, L2, augment, early stopping
 }
 # The short names earlier links used; still read, in settings and in lock/hide lists, and replaced by the full ones.
 ALIASES = {"arch": "architecture", "lr": "learning_rate", "batch": "batch_size", "val": "validation_split"}
@@ -93,25 +62,20 @@ def default_values(architecture: str) -> dict:
     return {"architecture": "dense", "layers": defaults.hidden_layers, "units": defaults.hidden_units,
             "dropout": models.DEFAULT_DROPOUT[architecture], "optimizer": defaults.optimizer,
             "learning_rate": defaults.learning_rate, "batch_size": defaults.batch_size, "epochs": 5,
-            "validation_split": defaults.validation_split, "seed": defaults.seed, "train_images": 0,
-            "label_noise": 0.0}
+            "validation_split": defaults.validation_split, "seed": defaults.seed, **lab_settings.DEFAULTS}
 
 
 def values_of(spec: models.ModelSpec, epochs: int, lab: dict | None = None) -> dict:
     """A spec, its epochs and the lab's settings (lab_values()) as the settings' values, by setting name."""
-    lab = lab or {}
     return {"architecture": spec.architecture, "layers": spec.hidden_layers, "units": spec.hidden_units,
             "dropout": tidy(spec.dropout), "optimizer": spec.optimizer, "learning_rate": tidy(spec.learning_rate),
             "batch_size": spec.batch_size, "epochs": int(epochs), "validation_split": tidy(spec.validation_split),
-            "seed": spec.seed, "train_images": lab.get("train_images") or 0,
-            "label_noise": tidy(lab.get("label_noise", 0.0))}
+            "seed": spec.seed, **lab_settings.page_values(lab)}
 
 
 def lab_values() -> dict:
     """The overfitting lab's settings as TrainRequest takes them (train_images None for all), after settings()."""
-    train_images = int(st.session_state.get(SETTINGS["train_images"].key, 0))
-    return {"train_images": train_images or None,
-            "label_noise": tidy(st.session_state.get(SETTINGS["label_noise"].key, 0.0))}
+    return lab_settings.request_values(lab_settings.session_values())
 
 
 def lesson() -> Lesson:
@@ -264,17 +228,12 @@ def settings(data) -> tuple[models.ModelSpec | None, int]:
         control("seed", st.number_input, 0, 2**31 - 1,
                 help="The same seed and settings give the same starting weights, the same order of the training "
                      "images and the same dropout, so a run can be repeated.")
-        control("train_images", st.number_input, 0, 10**7 - 1, step=100, help=concepts.note("train_images"))
-        control("label_noise", st.slider, 0.0, lab_data.MAX_LABEL_NOISE, step=0.05,
-                help=concepts.note("label_noise"))
+    lab_settings.controls(control)
     values.update(dropout=tidy(values["dropout"]), learning_rate=tidy(values["learning_rate"]),
-                  validation_split=tidy(values["validation_split"]), label_noise=tidy(values["label_noise"]))
+                  validation_split=tidy(values["validation_split"]), **lab_settings.tidied(values))
     settings_to_url(values)
     st.caption(concepts.steps_note(len(data.y_train), values["validation_split"], int(values["batch_size"])))
-    train_images = int(values["train_images"]) or None
-    if train_images or values["label_noise"]:
-        st.caption(concepts.lab_note(len(data.y_train), values["validation_split"], train_images,
-                                     values["label_noise"], int(values["batch_size"])))
+    lab_settings.captions(len(data.y_train), values["validation_split"], values, int(values["batch_size"]))
     try:
         spec = models.ModelSpec(architecture=architecture, hidden_units=int(values["units"]),
                                 hidden_layers=int(values["layers"]), dropout=values["dropout"],
@@ -282,9 +241,10 @@ def settings(data) -> tuple[models.ModelSpec | None, int]:
                                 batch_size=int(values["batch_size"]), validation_split=values["validation_split"],
                                 seed=int(values["seed"]))
         # The request checks the lab's settings against the dataset and the batch size, as the worker will.
-        TrainRequest(data.name, spec, int(values["epochs"]), train_images=train_images,
-                     label_noise=values["label_noise"])
+        TrainRequest(data.name, spec, int(values["epochs"]), **lab_settings.request_values(values))
     except ValueError as error:
         st.error(str(error))
         return None, int(values["epochs"])
+    lab_preview.previews(data, values["validation_split"], int(values["train_images"]) or None,
+                         values["label_noise"], values["augment"], int(values["seed"]))
     return spec, int(values["epochs"])

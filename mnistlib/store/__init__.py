@@ -25,13 +25,13 @@ from mnistlib.store.folders import (
     validate_name,
 )
 from mnistlib.store.index import rebuild
-from mnistlib.store.listing import ModelEntry, broken, entries, generation, indexed_card
+from mnistlib.store.listing import ModelEntry, broken, entries, generation, indexed_card, lab_settings
 from mnistlib.store.ownership import TEACHER, Actor, PermissionDenied
 
 __all__ = [
     "MAX_NAME_LENGTH", "TEACHER", "Actor", "BrokenModel", "CorruptModelError", "ModelCard", "ModelEntry",
     "ModelNotFoundError", "Owner", "PermissionDenied", "broken", "delete", "entries", "find_trained", "generation",
-    "indexed_card", "list_models", "load_card", "load_hidden_map", "load_model", "load_probabilities", "model_bytes", "ownership", "rebuild", "save",
+    "indexed_card", "lab_settings", "list_models", "load_card", "load_hidden_map", "load_model", "load_probabilities", "model_bytes", "ownership", "rebuild", "save",
     "validate_id", "validate_name",
 ]
 

@@ -92,3 +92,20 @@ def finished_with_key(request_key: str) -> str | None:
 def generation() -> int:
     """A number that changes whenever the index changes (cheap to poll: the class board watches it)."""
     return int(run(lambda connection: _meta(connection, "generation", 0)) or 0)
+
+
+def lab_settings(dataset: str | None = None) -> dict[str, dict]:
+    """{model id: its overfitting-lab settings} for the models trained with any, read from the index's cards (no
+    card file): train_images and label_noise, and the card's lab section (l2, augment, early_stopping, …)."""
+    in_dataset = "AND dataset = ?" if dataset is not None else ""
+
+    def work(connection):
+        return connection.execute(
+            "SELECT id, json_extract(card, '$.train_images'), json_extract(card, '$.label_noise'), "
+            "json_extract(card, '$.lab') FROM models WHERE (json_extract(card, '$.train_images') IS NOT NULL "
+            f"OR json_extract(card, '$.lab') IS NOT NULL) {in_dataset}", (dataset,) if dataset is not None else ()
+        ).fetchall()
+
+    return {model_id: {"train_images": train_images, "label_noise": label_noise or 0.0,
+                       **(json.loads(lab) if lab else {})}
+            for model_id, train_images, label_noise, lab in run(work)}
