@@ -1,0 +1,48 @@
+"""The hidden-space map without the mouse (Model insight): choose its points by class, by test-image index, or as the
+nearest points to one image. Plotly's own points cannot take the keyboard focus (plotly.js #562), so these
+controls sit before the map and give the same images a click or a lasso gives."""
+
+import streamlit as st
+
+from mnistlib import insight_figures as figures
+from mnistlib.names import as_text
+
+NOTHING, ONE_CLASS, NEAREST = "nothing", "one class", "nearest"
+WAYS = {NOTHING: "Nothing (use the mouse on the map)", ONE_CLASS: "Every image of one true class",
+        NEAREST: "One test image and its nearest points on the map"}
+MAX_NEAREST = 47  # with the image itself, the 48 images _selected_images shows
+
+
+def keyboard_choice(points, labels, class_names, key: str) -> tuple[list[int], list[int]]:
+    """The controls; returns (the test indices they choose, the nearest points in order) — both empty for
+    "nothing". points: (M, 2) the map's points as drawn now; labels: (M,) true classes."""
+    with st.container(border=True):
+        st.markdown("**Choose images without the mouse** (Tab to these controls, arrow keys to change them)")
+        way = st.radio("Select", list(WAYS), format_func=WAYS.get, key=f"{key}_way", horizontal=True)
+        if way == ONE_CLASS:
+            label = st.selectbox("True class", range(len(class_names)), format_func=lambda k: class_names[k],
+                                 key=f"{key}_class")
+            chosen = [index for index in range(len(labels)) if labels[index] == label]
+            st.caption(f"{len(chosen):,} test images are {as_text(class_names[label])}: ringed in blue on the map.")
+            return chosen, []
+        if way == NEAREST:
+            index_column, count_column = st.columns(2)
+            index = index_column.number_input("Test image index", 0, len(labels) - 1, 0, step=1, key=f"{key}_index")
+            count = count_column.number_input("Nearest points to list", 1, min(MAX_NEAREST, len(labels) - 1), 8,
+                                              step=1, key=f"{key}_count")
+            nearest = [int(neighbour) for neighbour in figures.nearest_points(points, int(index), int(count))]
+            return [int(index), *nearest], nearest
+    return [], []
+
+
+def nearest_table(points, index: int, nearest: list[int], labels, predicted, class_names, key: str) -> None:
+    """The nearest points as a table a screen reader and the keyboard can read: index, classes, distance."""
+    origin = points[index]
+    st.markdown(f"**The {len(nearest)} points nearest to test image {index}** (true "
+                f"{as_text(class_names[labels[index]])}, predicted {as_text(class_names[predicted[index]])}) on "
+                "the map, nearest first:")
+    st.dataframe([{"test image": neighbour, "true class": class_names[labels[neighbour]],
+                   "predicted": class_names[predicted[neighbour]],
+                   "result": "✓ right" if labels[neighbour] == predicted[neighbour] else "✗ wrong",
+                   "distance on the map": round(float(((points[neighbour] - origin) ** 2).sum() ** 0.5), 3)}
+                  for neighbour in nearest], hide_index=True, key=f"{key}_nearest_table")
