@@ -114,8 +114,15 @@ def cell_explorer() -> None:
         matrix = evaluation.confusion_matrix(labels, predicted, num_classes=len(names))
         st.plotly_chart(plots.confusion_heatmap(matrix, names, normalized=normalized), key="mistakes_matrix",
                         on_select=cell_clicked, selection_mode="points")
-        st.caption(concepts.note("confusion") + " Green diagonal: right answers; red: mistakes (darker = more). "
-                   "**Click a cell** to see its images below.")
+        st.caption(concepts.note("confusion") + " The diagonal (outlined in green, counts in bold): right answers; "
+                   "the other cells, shaded red (darker = more): mistakes. **Click a cell** to see its images below, "
+                   "or choose its two classes with the keyboard in *The images of one cell*.")
+        with st.expander("The confusion matrix as a table"):
+            st.caption("Rows: the true class; columns: the predicted class; each number counts test images. The "
+                       "diagonal (true = predicted) holds the right answers.")
+            st.dataframe({"true ↓ / predicted →": list(names),
+                          **{f"→ {names[column]}": [int(value) for value in matrix[:, column]]
+                             for column in range(len(names))}}, hide_index=True, key="mistakes_matrix_table")
     with pairs_column:
         st.subheader("Most confused pairs")
         st.caption("true → predicted: how many test images. Click one to see them.")
@@ -144,6 +151,12 @@ def cell_explorer() -> None:
                  alt=[f"Test image {index}: true {names[true_class]}, predicted {names[predicted_class]}, "
                       f"{final[index][predicted_class]:.0%} confident" for index in shown])
     if len(shown):
+        open_column, link_column = st.columns([1, 2], vertical_alignment="bottom")
+        opened = open_column.selectbox("Open one of these images", shown, key=f"mistakes_open_{true_class}_{predicted_class}",
+                                       format_func=lambda index: f"Test image #{index}")
+        with link_column:
+            layout.page_link("app_pages/predict.py", f"Open test image #{opened} on the Predict page",
+                             {"model": card.id, "image": int(opened)})
         st.caption(f"Showing {len(shown)} of {len(cell)}, in test-set order. The number is the image's index in "
                    "x_test (open it on the Predict page); the percentage is the probability the model gave to "
                    f"{as_text(names[predicted_class])}.")
