@@ -120,9 +120,10 @@ def cell_explorer() -> None:
         with st.expander("The confusion matrix as a table"):
             st.caption("Rows: the true class; columns: the predicted class; each number counts test images. The "
                        "diagonal (true = predicted) holds the right answers.")
-            st.dataframe({"true ↓ / predicted →": list(names),
-                          **{f"→ {names[column]}": [int(value) for value in matrix[:, column]]
-                             for column in range(len(names))}}, hide_index=True, key="mistakes_matrix_table")
+            # A plain HTML table (st.table): a screen reader reads it cell by cell with its row and column names.
+            st.table({"true ↓ / predicted →": list(names),
+                      **{f"→ {names[column]}": [int(value) for value in matrix[:, column]]
+                         for column in range(len(names))}}, hide_index=True)
     with pairs_column:
         st.subheader("Most confused pairs")
         st.caption("true → predicted: how many test images. Click one to see them.")

@@ -16,7 +16,7 @@ def test_the_matrix_is_also_a_table_of_the_same_counts(stored_mnist_model):
     app = run_page(query={"model": stored_mnist_model.id})
     data, predicted, _ = expected_cell(stored_mnist_model, 0, 0)
     matrix = evaluation.confusion_matrix(data.y_test, predicted, num_classes=10)
-    [table] = [frame.value for frame in app.dataframe if "true ↓ / predicted →" in frame.value.columns]
+    [table] = [frame.value for frame in app.table if "true ↓ / predicted →" in frame.value.columns]
     assert table["true ↓ / predicted →"].tolist() == list(data.class_names)
     for column in range(10):
         assert table[f"→ {data.class_names[column]}"].tolist() == matrix[:, column].tolist()
