@@ -215,6 +215,7 @@ def _map_view(card, data, space, predicted, key: str) -> None:
                    "loose.")
     elif epochs != list(range(1, epochs[-1] + 1)):
         st.caption(f"To keep the map small, this model kept it after {len(epochs)} of its {epochs[-1]} epochs.")
+    map_keyboard.map_as_tables(points[frame], data.y_test, predicted_then, data.class_names)
     # A click or lasso on the map wins over the keyboard's choice (which the map rings in blue).
     selected = figures.selected_indices(event.selection.points if event else []) or chosen
     if nearest and selected is chosen:

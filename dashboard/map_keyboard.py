@@ -1,7 +1,9 @@
 """The hidden-space map without the mouse (Model insight): choose its points by class, by test-image index, or as the
 nearest points to one image. Plotly's own points cannot take the keyboard focus (plotly.js #562), so these
-controls sit before the map and give the same images a click or a lasso gives."""
+controls sit before the map and give the same images a click or a lasso gives. And the map as text: a table per
+class and one per point, behind an expander, for a screen reader."""
 
+import numpy as np
 import streamlit as st
 
 from mnistlib import insight_figures as figures
@@ -46,3 +48,25 @@ def nearest_table(points, index: int, nearest: list[int], labels, predicted, cla
                    "result": "✓ right" if labels[neighbour] == predicted[neighbour] else "✗ wrong",
                    "distance on the map": round(float(((points[neighbour] - origin) ** 2).sum() ** 0.5), 3)}
                   for neighbour in nearest], hide_index=True, key=f"{key}_nearest_table")
+
+
+def map_as_tables(points, labels, predicted, class_names) -> None:
+    """The map's numbers in an expander: each class's centre and spread, then every point. points (M, 2)."""
+    with st.expander("The map as a table (for a screen reader)"):
+        st.caption("Each class's centre on the map (the mean of its dots' two coordinates), how far its dots lie from "
+                   "it on average, and how many of them are mistakes (ringed on the map); then every dot.")
+        rows = []
+        for label, name in enumerate(class_names):
+            members = points[labels == label]
+            centre = members.mean(axis=0) if len(members) else np.full(2, np.nan)
+            spread = float(np.linalg.norm(members - centre, axis=1).mean()) if len(members) else float("nan")
+            rows.append({"true class": name, "test images": len(members),
+                         "mistakes": int(((labels == label) & (predicted != labels)).sum()),
+                         "centre, first direction": round(float(centre[0]), 3),
+                         "centre, second direction": round(float(centre[1]), 3), "mean distance from the centre":
+                         round(spread, 3)})
+        st.table(rows, hide_index=True)
+        st.dataframe({"test image": np.arange(len(labels)), "true class": [class_names[k] for k in labels],
+                      "predicted": [class_names[k] for k in predicted],
+                      "first direction": points[:, 0].astype(np.float32),
+                      "second direction": points[:, 1].astype(np.float32)}, hide_index=True)

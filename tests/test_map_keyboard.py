@@ -61,7 +61,23 @@ def test_the_map_is_chosen_by_class_and_by_image_with_the_keyboard(models_dir):
     app.number_input(key="insight_map_keys_count").set_value(4).run()
     assert not app.exception, app.exception
     nearest = figures.nearest_points(store.load_hidden_map(card.id)[1][-1], 7, 4).tolist()  # as stored, float16
-    [table] = [frame.value for frame in app.dataframe if "test image" in frame.value.columns]
+    [table] = [frame.value for frame in app.dataframe if "distance on the map" in frame.value.columns]
     assert table["test image"].tolist() == nearest
     assert set(table["result"]) <= {"✓ right", "✗ wrong"}
     assert "The 4 points nearest to test image 7" in texts(app) and "5 image(s) selected" in texts(app)
+
+
+def test_the_map_is_also_a_table_per_class_and_per_point(models_dir):
+    card, _ = train_with_map()
+    data = datasets.load("mnist", subset="small")
+    points = store.load_hidden_map(card.id)[1][-1].astype(np.float64)
+    predicted = store.load_probabilities(card.id)[-1].argmax(axis=1)
+    app = run_page("app_pages/insight.py", query={"model": card.id})
+    assert not app.exception
+    [classes] = [table.value for table in app.table if "mean distance from the centre" in table.value.columns]
+    assert classes["test images"].tolist() == np.bincount(data.y_test, minlength=10).tolist()
+    assert classes["mistakes"].tolist() == [int(((data.y_test == k) & (predicted != k)).sum()) for k in range(10)]
+    np.testing.assert_allclose(classes["centre, first direction"][4], points[data.y_test == 4, 0].mean(), atol=1e-3)
+    [every] = [frame.value for frame in app.dataframe if "first direction" in frame.value.columns]
+    assert len(every) == len(data.y_test) and every["true class"][9] == data.class_names[data.y_test[9]]
+    np.testing.assert_allclose(every["second direction"], points[:, 1], atol=1e-4)
