@@ -50,6 +50,9 @@ def show_prediction(gray, key: str = "draw") -> None:
     with answer:
         st.plotly_chart(plots.probability_bar(probabilities, class_names, title="Probabilities"),
                         key=f"{key}_histogram")
+        with st.expander("The probabilities as a table"):
+            st.table({"class": list(class_names), "probability": [f"{p:.1%}" for p in probabilities],
+                      "answer": ["predicted" if k == guess else "" for k in range(len(class_names))]}, hide_index=True)
     st.caption(concepts.note("confidence"))
     insight_ui.explanation_expander(model, model_input, class_names, key=f"{key}_why", expanded=True,
                                     epochs_run=card.epochs_run)

@@ -16,10 +16,13 @@ def test_the_matrix_is_also_a_table_of_the_same_counts(stored_mnist_model):
     app = run_page(query={"model": stored_mnist_model.id})
     data, predicted, _ = expected_cell(stored_mnist_model, 0, 0)
     matrix = evaluation.confusion_matrix(data.y_test, predicted, num_classes=10)
-    [table] = [frame.value for frame in app.table if "true ↓ / predicted →" in frame.value.columns]
-    assert table["true ↓ / predicted →"].tolist() == list(data.class_names)
-    for column in range(10):
-        assert table[f"→ {data.class_names[column]}"].tolist() == matrix[:, column].tolist()
+    # The matrix, and the one of the epoch-by-epoch section, at its last epoch: the same counts.
+    tables = [frame.value for frame in app.table if "true ↓ / predicted →" in frame.value.columns]
+    assert len(tables) == 2
+    for table in tables:
+        assert table["true ↓ / predicted →"].tolist() == list(data.class_names)
+        for column in range(10):
+            assert table[f"→ {data.class_names[column]}"].tolist() == matrix[:, column].tolist()
 
 
 def test_a_gallery_image_opens_on_predict_from_the_keyboard_controls(stored_mnist_model):
