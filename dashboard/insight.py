@@ -45,7 +45,8 @@ def explain_image(model, image, class_names, key: str, true_label: int | None = 
                                                 class_names[predicted]), key=f"{key}_saliency")
         st.caption(figures.SALIENCY_HOW_TO_READ + " The saliency is the gradient of the probability of "
                    f"{as_text(class_names[predicted])} with respect to each pixel (pixels scaled 0–1), computed with "
-                   "`tf.GradientTape`.")
+                   "`tf.GradientTape`. " + figures.saliency_summary(explanation.gradient_times_input,
+                                                                    as_text(class_names[predicted])))
     if parts.convolutions:
         with tabs[2]:
             _convolutions(model, image, explanation, class_names, key)
