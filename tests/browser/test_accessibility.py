@@ -174,3 +174,36 @@ def test_the_gallery_of_a_confusion_cell(page, app_server, stored):
     expect(page.get_by_text(re.compile("test images are 1 predicted as 1"))).to_be_visible()
     page.get_by_role("img", name=re.compile("^Test image \\d+: true 1, predicted 1")).first.wait_for()
     assert_no_violations(page, "Mistakes, the gallery of cell (1, 1)")
+
+
+def test_the_keyboard_choices_and_text_tables_open(page, app_server, stored):
+    url, _ = app_server
+    open_page(page, url, "Model_insight", model=stored.id)
+    page.get_by_text("One test image and its nearest points on the map").click()
+    page.get_by_text(re.compile("^The 8 points nearest to test image 0")).wait_for()
+    page.get_by_text("The map as a table (for a screen reader)").click()
+    assert_no_violations(page, "Model insight, the nearest points and the map's tables open")
+    open_page(page, url, "Mistakes", model=stored.id)
+    page.get_by_text("The confusion matrix as a table").first.click()
+    page.get_by_role("columnheader", name="true ↓ / predicted →").first.wait_for()
+    assert_no_violations(page, "Mistakes, the confusion matrix's table open")
+
+
+def test_play_becomes_a_slow_slideshow_under_reduced_motion(browser, app_server, stored):
+    url, _ = app_server
+    note = "Your system asks for reduced motion"
+    for motion, shown in (("reduce", True), ("no-preference", False)):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, reduced_motion=motion)
+        try:
+            tab = context.new_page()
+            open_page(tab, url, "Predict", model=stored.id)
+            tab.get_by_role("button", name="▶ Play").wait_for()
+            if not shown:
+                expect(tab.get_by_text(note)).to_be_hidden()
+            else:  # said on the page, and it still plays: from epoch 1 up, one epoch every 2.5 s
+                expect(tab.get_by_text(note)).to_be_visible()
+                tab.get_by_role("button", name="▶ Play").click()
+                expect(tab.get_by_role("slider", name="After epoch")).to_have_value("2")
+                assert_no_violations(tab, "Predict, reduced motion, playing")
+        finally:
+            context.close()
