@@ -84,7 +84,7 @@ with draw_tab:
         else:
             show_prediction(images.canvas_to_gray(drawing.image_data))
 with upload_tab:
-    st.caption("By keyboard: Tab to **Browse files** and press Enter (or Space) to choose the file; the answer "
+    st.caption("By keyboard: Tab to the **Upload** button below and press Enter (or Space) to choose the file; the answer "
                "appears below.")
     upload = st.file_uploader(f"An image of one {thing} (PNG, JPEG, GIF, BMP or WebP; up to 2 MB)", key="draw_upload",
                               type=["png", "jpg", "jpeg", "gif", "bmp", "webp"],

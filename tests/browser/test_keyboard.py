@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from mnistlib import datasets, evaluation, store
 from tests.browser.conftest import open_page, settle
+from tests.test_ui_insight import png, train_with_map
 
 TAB_LIMIT = 250  # more Tab presses than any page has controls before the one sought
 
@@ -29,6 +30,17 @@ LOOK = """element => { const look = [];
   return look.join(" | "); }"""
 
 
+# Two frames drawn: the styles of the focus change applied (transitions are off, see keyboard_page).
+DRAWN = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+
+
+def keyboard_page(page):
+    """The tab, asking for reduced motion as many keyboard users' systems do: Streamlit's focus rings then appear
+    without their 0.2 s transition (dashboard/accessibility.css), so the look read after a key press is the final."""
+    page.emulate_media(reduced_motion="reduce")
+    return page
+
+
 def focused_is(page, element) -> bool:
     focused = page.evaluate_handle(FOCUSED)
     return page.evaluate("([element, focused]) => element === focused || element.contains(focused)",
@@ -37,18 +49,22 @@ def focused_is(page, element) -> bool:
 
 def tab_to(page, target, backwards: bool = False) -> None:
     """Press Tab (or Shift+Tab) until target (a locator) has the focus; then check that the focus is visible: the
-    control looks different with the focus than after Tab moved it on (and Shift+Tab brings it back)."""
-    element = target.element_handle(timeout=30_000)
+    control looks different with the focus than after Shift+Tab moved it back (and Tab brings it there again)."""
+    element = target.element_handle(timeout=60_000)  # as open_page: a loaded machine draws a page slowly
     for _ in range(TAB_LIMIT):
         page.keyboard.press("Shift+Tab" if backwards else "Tab")
         if focused_is(page, element):
             focused = page.evaluate_handle(FOCUSED)
+            page.evaluate(DRAWN)
             with_focus = page.evaluate(LOOK, focused)
-            page.keyboard.press("Tab")
-            without_focus = page.evaluate(LOOK, focused)
+            # Back, then forward again: the last control of a page would send Tab out of the document, and a page
+            # without the focus opens no file dialog.
             page.keyboard.press("Shift+Tab")
+            page.evaluate(DRAWN)
+            without_focus = page.evaluate(LOOK, focused)
+            page.keyboard.press("Tab")
             assert with_focus != without_focus, f"the focus on {target} is not visible: {with_focus}"
-            assert focused_is(page, element), f"Shift+Tab did not come back to {target}"
+            assert focused_is(page, element), f"Tab did not come back to {target}"
             return
     raise AssertionError(f"{target} was not reached with {TAB_LIMIT} presses of Tab")
 
@@ -69,6 +85,7 @@ def stored_model(models_folder, monkeypatch):
 
 def test_the_main_flow_by_keyboard_alone(page, app_server, monkeypatch):
     url, models_folder = app_server
+    page = keyboard_page(page)
     open_page(page, url)
     sidebar = page.locator('[data-testid="stSidebar"]')
     tab_to(page, sidebar.get_by_role("textbox", name="Your name"))
@@ -122,3 +139,25 @@ def test_the_main_flow_by_keyboard_alone(page, app_server, monkeypatch):
     page.keyboard.press("Enter")
     expect(page.get_by_role("spinbutton", name="Test image index i")).to_have_value(str(cell[2]))
     expect(page).to_have_title("Predict · MNIST Lab")
+
+
+def test_draw_by_keyboard_is_an_upload(page, app_server, monkeypatch):
+    """Draw's canvas needs a pointer; its Upload tab is the keyboard's way in, as the page says: the tabs by arrow
+    keys, its Upload button by Enter, and the file chosen in the dialog it opens."""
+    url, models_folder = app_server
+    monkeypatch.setenv("MNISTLIB_MODELS_DIR", str(models_folder))
+    card, _ = train_with_map(name="Model for drawing by keyboard")
+    page = keyboard_page(page)
+    data = datasets.load("mnist", subset="small")
+    open_page(page, url, "Draw", model=card.id)
+    expect(page.get_by_text("Without a mouse or touch screen, use the")).to_be_visible()
+    tab_to(page, page.get_by_role("tab", name=re.compile("Draw")))
+    page.keyboard.press("ArrowRight")  # to the Upload tab (a tab list moves by arrow keys)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("tab", name=re.compile("Upload"))).to_have_attribute("aria-selected", "true")
+    browse = page.locator('[data-testid="stFileUploader"]').get_by_role("button", name="Upload", exact=True)
+    tab_to(page, browse)
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    chooser.value.set_files(files=[{"name": "seven.png", "mimeType": "image/png", "buffer": png(data.x_test[0])}])
+    expect(page.locator("h3", has_text="Predicted:").last).to_be_visible()
