@@ -191,31 +191,35 @@ def _map_view(card, data, space, predicted, key: str) -> None:
     predicted_then = predicted[min(epoch, len(predicted)) - 1]  # after that epoch (or the saved model's only)
     mistakes = (f"the images the model got wrong after epoch {epoch}" if epoch <= len(predicted) else
                 "the images the saved model gets wrong")
+    # The map and its notes first, the keyboard's box below them; the box is drawn first, since the map rings what
+    # it chooses.
+    map_area = st.container()
     chosen, nearest = map_keyboard.keyboard_choice(points[frame], data.y_test, data.class_names, key=f"{key}_keys")
-    event = st.plotly_chart(
-        figures.hidden_space_figure(points[frame], data.y_test, predicted_then, data.class_names,
-                                    ranges=figures.padded_ranges(points), chosen=chosen),
-        key=f"{key}_map", on_select="rerun", selection_mode=("points", "box", "lasso"))
-    units = card.spec.get("hidden_units", 128)
-    share = ("" if space["explained"] is None else
-             " ({:.0%} and {:.0%} of their variance)".format(*space["explained"]))
-    st.caption(f"Each dot is one of the {len(data.y_test):,} test images, placed by the {units} activations of the "
-               f"network's last hidden layer after epoch {epoch}, squeezed to two numbers by PCA: the two directions "
-               f"along which the activations after epoch {epochs[-1]} vary most{share}. **The axes are not pixels "
-               "and not classes**: they are mixtures of hidden units, and the colours and shapes (true classes, named in the "
-               "legend) are added afterwards. Images with similar activations land close together, though dots that overlap here can "
-               f"still differ along directions the map leaves out. Ringed dots are {mistakes}. "
-               "Click a dot to see its image, or choose the lasso in the chart's toolbar and draw "
-               "around a group to see them all; drag to zoom in, double-click to zoom out. Without the mouse, choose "
-               "a class or an image and its nearest points in the box above the map.")
-    if space["epochs"] is None:
-        st.caption("This model was saved before MNIST Lab kept a map after every epoch, so only its final epoch is "
-                   "shown (computed now); newer models keep one after every epoch, with a slider.")
-    elif len(epochs) == 1 or card.epochs_run == 1:
-        st.caption("This model trained for a single epoch, so there is no slider and its clusters may still be "
-                   "loose.")
-    elif epochs != list(range(1, epochs[-1] + 1)):
-        st.caption(f"To keep the map small, this model kept it after {len(epochs)} of its {epochs[-1]} epochs.")
+    with map_area:
+        event = st.plotly_chart(
+            figures.hidden_space_figure(points[frame], data.y_test, predicted_then, data.class_names,
+                                        ranges=figures.padded_ranges(points), chosen=chosen),
+            key=f"{key}_map", on_select="rerun", selection_mode=("points", "box", "lasso"))
+        units = card.spec.get("hidden_units", 128)
+        share = ("" if space["explained"] is None else
+                 " ({:.0%} and {:.0%} of their variance)".format(*space["explained"]))
+        st.caption(f"Each dot is one of the {len(data.y_test):,} test images, placed by the {units} activations of the "
+                   f"network's last hidden layer after epoch {epoch}, squeezed to two numbers by PCA: the two directions "
+                   f"along which the activations after epoch {epochs[-1]} vary most{share}. **The axes are not pixels "
+                   "and not classes**: they are mixtures of hidden units, and the colours and shapes (true classes, named in the "
+                   "legend) are added afterwards. Images with similar activations land close together, though dots that overlap here can "
+                   f"still differ along directions the map leaves out. Ringed dots are {mistakes}. "
+                   "Click a dot to see its image, or choose the lasso in the chart's toolbar and draw "
+                   "around a group to see them all; drag to zoom in, double-click to zoom out. Without the mouse, choose "
+                   "a class or an image and its nearest points in the box below.")
+        if space["epochs"] is None:
+            st.caption("This model was saved before MNIST Lab kept a map after every epoch, so only its final epoch is "
+                       "shown (computed now); newer models keep one after every epoch, with a slider.")
+        elif len(epochs) == 1 or card.epochs_run == 1:
+            st.caption("This model trained for a single epoch, so there is no slider and its clusters may still be "
+                       "loose.")
+        elif epochs != list(range(1, epochs[-1] + 1)):
+            st.caption(f"To keep the map small, this model kept it after {len(epochs)} of its {epochs[-1]} epochs.")
     map_keyboard.map_as_tables(points[frame], data.y_test, predicted_then, data.class_names)
     # A click or lasso on the map wins over the keyboard's choice (which the map rings in blue).
     selected = figures.selected_indices(event.selection.points if event else []) or chosen

@@ -1,6 +1,6 @@
 """The hidden-space map without the mouse (Model insight): choose its points by class, by test-image index, or as the
 nearest points to one image. Plotly's own points cannot take the keyboard focus (plotly.js #562), so these
-controls sit before the map and give the same images a click or a lasso gives. And the map as text: a table per
+controls, drawn below the map, give the same images a click or a lasso gives. And the map as text: a table per
 class and one per point, behind an expander, for a screen reader."""
 
 import numpy as np
