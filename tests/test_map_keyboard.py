@@ -81,3 +81,4 @@ def test_the_map_is_also_a_table_per_class_and_per_point(models_dir):
     [every] = [frame.value for frame in app.dataframe if "first direction" in frame.value.columns]
     assert len(every) == len(data.y_test) and every["true class"][9] == data.class_names[data.y_test[9]]
     np.testing.assert_allclose(every["second direction"], points[:, 1], atol=1e-4)
+
