@@ -164,3 +164,14 @@ st.caption("Each point is a model: further right, more parameters; higher, a lar
            + (f" {without:,} model(s) trained without a validation split are not drawn." if without else "")
            + (" Different datasets are mixed here, and their accuracies do not compare: choose one dataset above."
               if dataset == ALL else ""))
+# The chart's points take the mouse only (plotly.js #562): the same models in a select box, for the keyboard.
+drawn = [entry for entry in entries if entry.val_accuracy is not None]
+if drawn:
+    pick = st.selectbox("Open a model of the chart", range(len(drawn)), index=None, key="board_chart_model",
+                        placeholder="Choose a point of the chart (a model)…",
+                        format_func=lambda k: f"{drawn[k].name} — by {board.trained_by(drawn[k])} · "
+                                              f"{drawn[k].parameters:,} parameters · validation "
+                                              f"{drawn[k].val_accuracy:.2%}")
+    if pick is not None:
+        layout.page_link("app_pages/predict.py", names.markdown_escape(f"Open {drawn[pick].name} on Predict"),
+                         {"model": drawn[pick].id, "dataset": drawn[pick].dataset})

@@ -50,6 +50,9 @@ def show_prediction(gray, key: str = "draw") -> None:
     with answer:
         st.plotly_chart(plots.probability_bar(probabilities, class_names, title="Probabilities"),
                         key=f"{key}_histogram")
+        with st.expander("The probabilities as a table"):
+            st.table({"class": list(class_names), "probability": [f"{p:.1%}" for p in probabilities],
+                      "answer": ["predicted" if k == guess else "" for k in range(len(class_names))]}, hide_index=True)
     st.caption(concepts.note("confidence"))
     insight_ui.explanation_expander(model, model_input, class_names, key=f"{key}_why", expanded=True,
                                     epochs_run=card.epochs_run)
@@ -70,7 +73,9 @@ draw_tab, upload_tab = st.tabs(["✏️ Draw", "📁 Upload"])
 with draw_tab:
     canvas_column, result_column = st.columns([1, 2])
     with canvas_column:
-        st.caption(f"Draw one {thing}, large, in the black square. The bin icon in its toolbar clears it.")
+        st.caption(f"Draw one {thing}, large, in the black square. The bin icon in its toolbar clears it. "
+                   f"Without a mouse or touch screen, use the **📁 Upload** tab: it takes a picture of a {thing} "
+                   "from a file, by keyboard.")
         drawing = st_canvas(stroke_width=20, stroke_color="#FFFFFF", background_color="#000000", height=280,
                             width=280, drawing_mode="freedraw", return_image_data=True, key="draw_canvas")
     with result_column:
@@ -79,6 +84,8 @@ with draw_tab:
         else:
             show_prediction(images.canvas_to_gray(drawing.image_data))
 with upload_tab:
+    st.caption("By keyboard: Tab to the **Upload** button below and press Enter (or Space) to choose the file; the answer "
+               "appears below.")
     upload = st.file_uploader(f"An image of one {thing} (PNG, JPEG, GIF, BMP or WebP; up to 2 MB)", key="draw_upload",
                               type=["png", "jpg", "jpeg", "gif", "bmp", "webp"],
                               max_upload_size=round(images.MAX_BYTES / 2**20))  # MB; the server allows more for zips

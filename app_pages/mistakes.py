@@ -61,6 +61,17 @@ with st.expander("The same in Keras and numpy"):
             f"wrong[np.argsort(-loss)][:{WORST_SHOWN}]", language="python")
 
 
+def matrix_table(matrix, label: str = "The confusion matrix as a table") -> None:
+    """The confusion matrix (classes, classes) as a plain HTML table in an expander: a screen reader reads it cell by
+    cell with its row and column names (the heatmap's numbers are drawn, not text it can walk through)."""
+    with st.expander(label):
+        st.caption("Rows: the true class; columns: the predicted class; each number counts test images. The "
+                   "diagonal (true = predicted) holds the right answers.")
+        st.table({"true ↓ / predicted →": list(names),
+                  **{f"→ {names[column]}": [int(value) for value in matrix[:, column]] for column in range(len(names))}},
+                 hide_index=True)
+
+
 # ## Which confusion cell is open: from the URL (?true=&pred=) the first time, then from the widgets
 
 
@@ -114,8 +125,10 @@ def cell_explorer() -> None:
         matrix = evaluation.confusion_matrix(labels, predicted, num_classes=len(names))
         st.plotly_chart(plots.confusion_heatmap(matrix, names, normalized=normalized), key="mistakes_matrix",
                         on_select=cell_clicked, selection_mode="points")
-        st.caption(concepts.note("confusion") + " Green diagonal: right answers; red: mistakes (darker = more). "
-                   "**Click a cell** to see its images below.")
+        st.caption(concepts.note("confusion") + " The diagonal (outlined in green, counts in bold): right answers; "
+                   "the other cells, shaded red (darker = more): mistakes. **Click a cell** to see its images below, "
+                   "or choose its two classes with the keyboard in *The images of one cell*.")
+        matrix_table(matrix)
     with pairs_column:
         st.subheader("Most confused pairs")
         st.caption("true → predicted: how many test images. Click one to see them.")
@@ -144,6 +157,12 @@ def cell_explorer() -> None:
                  alt=[f"Test image {index}: true {names[true_class]}, predicted {names[predicted_class]}, "
                       f"{final[index][predicted_class]:.0%} confident" for index in shown])
     if len(shown):
+        open_column, link_column = st.columns([1, 2], vertical_alignment="bottom")
+        opened = open_column.selectbox("Open one of these images", shown, key=f"mistakes_open_{true_class}_{predicted_class}",
+                                       format_func=lambda index: f"Test image #{index}")
+        with link_column:
+            layout.page_link("app_pages/predict.py", f"Open test image #{opened} on the Predict page",
+                             {"model": card.id, "image": int(opened)})
         st.caption(f"Showing {len(shown)} of {len(cell)}, in test-set order. The number is the image's index in "
                    "x_test (open it on the Predict page); the percentage is the probability the model gave to "
                    f"{as_text(names[predicted_class])}.")
@@ -192,8 +211,9 @@ if len(worst):
     st.image(worst_png(card.id, card.created, tuple(int(index) for index in worst)),
              caption="Test images " + ", ".join(f"#{index}" for index in worst) + " (left to right, top to bottom): "
                      "predicted label, its probability and (the true label).",
-             alt=f"The {len(worst)} mistakes with the largest loss, each image with its predicted label, probability and "
-                 "true label, and a bar chart of its probabilities")
+             alt=f"The {len(worst)} mistakes with the largest loss, each image with its probabilities: " + "; ".join(
+                 f"test image {index}, predicted {names[predicted[index]]} ({final[index][predicted[index]]:.0%}), "
+                 f"true {names[labels[index]]}" for index in worst))
 else:
     st.success("No mistakes on the test set.")
 
@@ -213,6 +233,7 @@ def matrix_by_epoch() -> None:
     st.caption(f"After epoch {epoch}: test accuracy {evaluation.accuracy(labels, at_epoch):.2%}, "
                f"{int((at_epoch != labels).sum()):,} mistakes.")
     st.plotly_chart(plots.confusion_heatmap(matrices[epoch - 1], names), key="mistakes_epoch_matrix")
+    matrix_table(matrices[epoch - 1], f"The confusion matrix after epoch {epoch} as a table")
 
 
 if len(probabilities) > 1:

@@ -4,7 +4,7 @@ The computing is mnistlib.insight and mnistlib.hidden_space; the figures are mni
 import numpy as np
 import streamlit as st
 
-from dashboard import layout
+from dashboard import layout, map_keyboard
 from mnistlib import concepts, insight, models, plots, store
 from mnistlib import insight_figures as figures
 from mnistlib.names import as_text
@@ -45,7 +45,8 @@ def explain_image(model, image, class_names, key: str, true_label: int | None = 
                                                 class_names[predicted]), key=f"{key}_saliency")
         st.caption(figures.SALIENCY_HOW_TO_READ + " The saliency is the gradient of the probability of "
                    f"{as_text(class_names[predicted])} with respect to each pixel (pixels scaled 0–1), computed with "
-                   "`tf.GradientTape`.")
+                   "`tf.GradientTape`. " + figures.saliency_summary(explanation.gradient_times_input,
+                                                                    as_text(class_names[predicted])))
     if parts.convolutions:
         with tabs[2]:
             _convolutions(model, image, explanation, class_names, key)
@@ -190,33 +191,44 @@ def _map_view(card, data, space, predicted, key: str) -> None:
     predicted_then = predicted[min(epoch, len(predicted)) - 1]  # after that epoch (or the saved model's only)
     mistakes = (f"the images the model got wrong after epoch {epoch}" if epoch <= len(predicted) else
                 "the images the saved model gets wrong")
-    event = st.plotly_chart(
-        figures.hidden_space_figure(points[frame], data.y_test, predicted_then, data.class_names,
-                                    ranges=figures.padded_ranges(points)),
-        key=f"{key}_map", on_select="rerun", selection_mode=("points", "box", "lasso"))
-    units = card.spec.get("hidden_units", 128)
-    share = ("" if space["explained"] is None else
-             " ({:.0%} and {:.0%} of their variance)".format(*space["explained"]))
-    st.caption(f"Each dot is one of the {len(data.y_test):,} test images, placed by the {units} activations of the "
-               f"network's last hidden layer after epoch {epoch}, squeezed to two numbers by PCA: the two directions "
-               f"along which the activations after epoch {epochs[-1]} vary most{share}. **The axes are not pixels "
-               "and not classes**: they are mixtures of hidden units, and the colours (true classes) are added "
-               "afterwards. Images with similar activations land close together, though dots that overlap here can "
-               f"still differ along directions the map leaves out. Ringed dots are {mistakes}. "
-               "Click a dot to see its image, or choose the lasso in the chart's toolbar and draw "
-               "around a group to see them all; drag to zoom in, double-click to zoom out.")
-    if space["epochs"] is None:
-        st.caption("This model was saved before MNIST Lab kept a map after every epoch, so only its final epoch is "
-                   "shown (computed now); newer models keep one after every epoch, with a slider.")
-    elif card.parent is not None:  # One more epoch / +N epochs: the parent's map had other axes
-        st.caption("This model continued another one, so its map was kept only after the epochs it trained itself "
-                   f"(from epoch {epochs[0]} on).")
-    elif len(epochs) == 1 or card.epochs_run == 1:
-        st.caption("This model trained for a single epoch, so there is no slider and its clusters may still be "
-                   "loose.")
-    elif epochs != list(range(1, epochs[-1] + 1)):
-        st.caption(f"To keep the map small, this model kept it after {len(epochs)} of its {epochs[-1]} epochs.")
-    selected = figures.selected_indices(event.selection.points if event else [])
+    # The map and its notes first, the keyboard's box below them; the box is drawn first, since the map rings what
+    # it chooses.
+    map_area = st.container()
+    chosen, nearest = map_keyboard.keyboard_choice(points[frame], data.y_test, data.class_names, key=f"{key}_keys")
+    with map_area:
+        event = st.plotly_chart(
+            figures.hidden_space_figure(points[frame], data.y_test, predicted_then, data.class_names,
+                                        ranges=figures.padded_ranges(points), chosen=chosen),
+            key=f"{key}_map", on_select="rerun", selection_mode=("points", "box", "lasso"))
+        units = card.spec.get("hidden_units", 128)
+        share = ("" if space["explained"] is None else
+                 " ({:.0%} and {:.0%} of their variance)".format(*space["explained"]))
+        st.caption(f"Each dot is one of the {len(data.y_test):,} test images, placed by the {units} activations of the "
+                   f"network's last hidden layer after epoch {epoch}, squeezed to two numbers by PCA: the two directions "
+                   f"along which the activations after epoch {epochs[-1]} vary most{share}. **The axes are not pixels "
+                   "and not classes**: they are mixtures of hidden units, and the colours and shapes (true classes, named in the "
+                   "legend) are added afterwards. Images with similar activations land close together, though dots that overlap here can "
+                   f"still differ along directions the map leaves out. Ringed dots are {mistakes}. "
+                   "Click a dot to see its image, or choose the lasso in the chart's toolbar and draw "
+                   "around a group to see them all; drag to zoom in, double-click to zoom out. Without the mouse, choose "
+                   "a class or an image and its nearest points in the box below.")
+        if space["epochs"] is None:
+            st.caption("This model was saved before MNIST Lab kept a map after every epoch, so only its final epoch is "
+                       "shown (computed now); newer models keep one after every epoch, with a slider.")
+        elif card.parent is not None:  # One more epoch / +N epochs: the parent's map had other axes
+            st.caption("This model continued another one, so its map was kept only after the epochs it trained "
+                       f"itself (from epoch {epochs[0]} on).")
+        elif len(epochs) == 1 or card.epochs_run == 1:
+            st.caption("This model trained for a single epoch, so there is no slider and its clusters may still be "
+                       "loose.")
+        elif epochs != list(range(1, epochs[-1] + 1)):
+            st.caption(f"To keep the map small, this model kept it after {len(epochs)} of its {epochs[-1]} epochs.")
+    map_keyboard.map_as_tables(points[frame], data.y_test, predicted_then, data.class_names)
+    # A click or lasso on the map wins over the keyboard's choice (which the map rings in blue).
+    selected = figures.selected_indices(event.selection.points if event else []) or chosen
+    if nearest and selected is chosen:
+        map_keyboard.nearest_table(points[frame], chosen[0], nearest, data.y_test, predicted_then, data.class_names,
+                                   key=key)
     if selected:
         _selected_images(selected, card, data, predicted_then)
 

@@ -1,6 +1,7 @@
 """The dashboard's shared pieces: page setup and sidebar, choices kept in the URL, cached loaders."""
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -57,10 +58,13 @@ def page_entry(path: str) -> PageEntry:
 
 # ## Page setup and sidebar
 
+ACCESSIBILITY_CSS = Path(__file__).with_name("accessibility.css")
+
 
 def setup_page(title: str, icon: str) -> None:
     """Configure the page and draw the sidebar every page shares."""
     st.set_page_config(page_title=f"{title} · MNIST Lab", page_icon=icon, layout="wide")
+    st.html(ACCESSIBILITY_CSS)  # readable locked controls, reduced motion (see the file)
     chosen_dataset()  # here, so that a message about the link's dataset shows in the page, not the sidebar
     sidebar()
 

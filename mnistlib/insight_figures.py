@@ -5,7 +5,6 @@ import numpy as np
 import plotly.graph_objects as go
 from matplotlib import colormaps
 from matplotlib.figure import Figure
-from plotly.colors import qualitative
 
 from mnistlib.names import as_chart_text
 
@@ -14,6 +13,7 @@ DIVERGING = [[0.0, "rgba(33,102,172,0.95)"], [0.5, "rgba(247,247,247,0)"], [1.0,
 HEAT = [[0.0, "rgba(255,237,160,0)"], [0.4, "rgba(254,178,76,0.6)"], [1.0, "rgba(189,0,38,0.9)"]]
 IMAGE_SCALE = [[0.0, "#ffffff"], [1.0, "#444444"]]  # ink dark grey on white, so colours on top stay readable
 MISTAKE = "#111111"
+CHOSEN = "#0072B2"  # Okabe–Ito blue, 5.2:1 on white
 
 SALIENCY_HOW_TO_READ = (
     "How to read it: **red** pixels are where a little more ink would raise the probability of the answer, "
@@ -27,10 +27,36 @@ GRAD_CAM_HOW_TO_READ = (
 )
 
 
+# Okabe & Ito's colour-blind-safe palette (black first: the mistakes' rings are black too, but larger and open).
+OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
+# One marker shape per class, so that classes sharing a colour (the 9th and 10th) or a colour-blind reader's
+# look-alikes still differ; all drawn by WebGL (Scattergl).
+CLASS_SYMBOLS = ["circle", "square", "diamond", "triangle-up", "cross", "x", "triangle-down", "star", "pentagon",
+                 "hexagon"]
+# Every dot has this dark edge: the light Okabe–Ito colours (yellow, orange, sky blue) are under 3:1 against the
+# white page, and the edge (12.6:1) gives each mark the 3:1 of WCAG 1.4.11 whatever its fill.
+MARK_EDGE = "#333333"
+
+
 def class_colours(count: int) -> list[str]:
-    """One distinct colour per class: 10 for up to 10 classes, 24 beyond."""
-    palette = qualitative.D3 if count <= len(qualitative.D3) else qualitative.Dark24
-    return [palette[index % len(palette)] for index in range(count)]
+    """One colour per class from the Okabe–Ito palette, repeating after 8 (the shapes tell those apart)."""
+    return [OKABE_ITO[index % len(OKABE_ITO)] for index in range(count)]
+
+
+def class_symbols(count: int) -> list[str]:
+    """One marker shape per class, repeating after 10 (with the colours, 40 classes stay distinct)."""
+    return [CLASS_SYMBOLS[index % len(CLASS_SYMBOLS)] for index in range(count)]
+
+
+def nearest_points(points, index: int, count: int) -> np.ndarray:
+    """The test indices of the count points nearest to points[index] on the map (points (N, 2)), nearest first,
+    the image itself excluded; ties keep test-set order."""
+    points = np.asarray(points, dtype=np.float64)
+    if not 0 <= index < len(points):
+        raise ValueError(f"There is no test image {index}: the map has images 0 to {len(points) - 1}.")
+    distances = np.linalg.norm(points - points[index], axis=1)
+    distances[index] = np.inf
+    return np.argsort(distances, kind="stable")[: max(0, min(count, len(points) - 1))]
 
 
 ## Hidden units
@@ -110,6 +136,23 @@ def saliency_figure(image, saliency, gradient_times_input, class_name: str) -> g
                                    ("gradient × input", gradient_times_input, "diverging")])
 
 
+def saliency_summary(gradient_times_input, class_name: str, strongest: int = 20) -> str:
+    """The gradient × input map (28, 28) in one sentence, for a screen reader: how many inked pixels count for and
+    against the class, and the rows and columns (0 = top left) of the strongest ones for it."""
+    values = np.asarray(gradient_times_input, dtype=np.float64)
+    positive, negative = int((values > 0).sum()), int((values < 0).sum())
+    if positive == 0:
+        return f"In words: no inked pixel raises the probability of {class_name}; {negative} lower it."
+    order = np.argsort(-values, axis=None, kind="stable")[: min(strongest, positive)]
+    rows, columns = np.unravel_index(order, values.shape)
+    def span(name: str, where) -> str:
+        return f"{name} {where.min()}" if where.min() == where.max() else f"{name}s {where.min()}–{where.max()}"
+
+    return (f"In words: {positive} inked pixels raise the probability of {class_name} and {negative} lower it; the "
+            f"{len(order)} that raise it most lie in {span('row', rows)} and {span('column', columns)} of the "
+            f"{values.shape[0]}×{values.shape[1]} image (0 = top left).")
+
+
 ## Convolutions
 
 
@@ -131,8 +174,10 @@ def feature_maps_figure(maps, columns: int = 16) -> Figure:
 ## The hidden-space map
 
 
-def hidden_space_figure(points, labels, predicted, class_names, ranges=None, height: int = 620) -> go.Figure:
-    """Every image as a point (points (N, 2)), one WebGL trace per true class; mistakes ringed in black.
+def hidden_space_figure(points, labels, predicted, class_names, ranges=None, height: int = 620,
+                        chosen=()) -> go.Figure:
+    """Every image as a point (points (N, 2)), one WebGL trace per true class (its Okabe–Ito colour and shape);
+    mistakes ringed in black; the test indices chosen (with the keyboard) ringed large in blue, in a last trace.
 
     Each point's customdata is [test index, true class, predicted class], so a click or lasso selection
     (st.plotly_chart(on_select=...)) gives the images back through selected_indices. ranges: ((x0, x1), (y0, y1))
@@ -144,16 +189,23 @@ def hidden_space_figure(points, labels, predicted, class_names, ranges=None, hei
     hover = [f"test image {index}<br>true: {names[true]}<br>predicted: {names[guess]}"
              for index, true, guess in details]
     traces = []
-    for label, colour in enumerate(class_colours(len(names))):
-        chosen = np.flatnonzero(labels == label)
-        traces.append(go.Scattergl(x=points[chosen, 0], y=points[chosen, 1], mode="markers", name=names[label],
-                                   marker=dict(size=5, color=colour, opacity=0.75), customdata=details[chosen].tolist(),
-                                   hovertext=[hover[index] for index in chosen], hoverinfo="text"))
+    for label, (colour, symbol) in enumerate(zip(class_colours(len(names)), class_symbols(len(names)), strict=True)):
+        members = np.flatnonzero(labels == label)
+        traces.append(go.Scattergl(x=points[members, 0], y=points[members, 1], mode="markers", name=names[label],
+                                   marker=dict(size=7, color=colour, symbol=symbol, line=dict(color=MARK_EDGE, width=0.6)),
+                                   customdata=details[members].tolist(), hovertext=[hover[index] for index in members],
+                                   hoverinfo="text"))
     wrong = np.flatnonzero(labels != predicted)
     traces.append(go.Scattergl(x=points[wrong, 0], y=points[wrong, 1], mode="markers", name="mistakes (ringed)",
-                               marker=dict(size=9, color="rgba(0,0,0,0)", line=dict(color=MISTAKE, width=1.2)),
+                               marker=dict(size=12, color="rgba(0,0,0,0)", line=dict(color=MISTAKE, width=1.4)),
                                customdata=details[wrong].tolist(), hovertext=[hover[index] for index in wrong],
                                hoverinfo="text"))
+    chosen = np.asarray(chosen, dtype=np.int64)
+    if len(chosen):
+        traces.append(go.Scattergl(x=points[chosen, 0], y=points[chosen, 1], mode="markers", name="chosen (ringed blue)",
+                                   marker=dict(size=18, color="rgba(0,0,0,0)", line=dict(color=CHOSEN, width=2.5)),
+                                   customdata=details[chosen].tolist(), hovertext=[hover[index] for index in chosen],
+                                   hoverinfo="text"))
     axes = [dict(title=title, zeroline=False) for title in ("first direction", "second direction")]
     if ranges is not None:
         for axis, bounds in zip(axes, ranges, strict=True):
@@ -189,17 +241,19 @@ def selected_indices(selected_points) -> list[int]:
 
 
 def learning_rate_figure(curve, suggestion=None, height: int = 340) -> go.Figure:
-    """Loss against learning rate on a log axis (raw faint, smoothed bold), with the suggestions marked."""
+    """Loss against learning rate on a log axis (raw thin, smoothed bold), with the suggestions marked; every line
+    and mark at least 3:1 against the white page."""
     traces = [
         go.Scatter(x=curve.learning_rates, y=curve.losses, mode="lines", name="loss per batch",
-                   line=dict(color="#b8c7de", width=1), hovertemplate="rate %{x:.2g}: loss %{y:.3f}<extra></extra>"),
+                   line=dict(color="#7b93b8", width=1), hovertemplate="rate %{x:.2g}: loss %{y:.3f}<extra></extra>"),
         go.Scatter(x=curve.learning_rates, y=curve.smoothed_losses, mode="lines", name="smoothed",
                    line=dict(color="#1f5fbf", width=2.5), hovertemplate="rate %{x:.2g}: %{y:.3f}<extra></extra>"),
     ]
     if suggestion is not None:
-        for name, rate, loss, colour in (("valley (suggested)", suggestion.valley, suggestion.valley_loss, "#2ea043"),
+        # Okabe–Ito green and vermillion (3.4:1 and 3.9:1 on white; the orange #ff7f0e was 2.5:1), named in the legend.
+        for name, rate, loss, colour in (("valley (suggested)", suggestion.valley, suggestion.valley_loss, "#009E73"),
                                          ("steepest descent", suggestion.steepest, suggestion.steepest_loss,
-                                          "#ff7f0e")):
+                                          "#D55E00")):
             traces.append(go.Scatter(x=[rate], y=[loss], mode="markers", name=f"{name}: {rate:.2g}",
                                      marker=dict(size=12, color=colour, line=dict(color="white", width=1)),
                                      hovertemplate=f"{name}<br>rate {rate:.2g}<extra></extra>"))

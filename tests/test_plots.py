@@ -20,13 +20,19 @@ def test_probability_bar_heights_and_colours():
     assert bar.marker.color[7] == plots.WRONG and bar.marker.color[2] == plots.RIGHT
     assert bar.marker.color[0] == plots.OTHER and list(bar.x) == NAMES
     assert figure.layout.yaxis.range == (0, 1.12)
+    # Right and wrong said in words under the bars, not by colour alone.
+    assert figure.layout.xaxis.ticktext[7] == f"{NAMES[7]}<br>predicted ✗" and figure.layout.xaxis.ticktext[2] == (
+        f"{NAMES[2]}<br>true")
+    right = plots.probability_bar(probabilities_with(7), NAMES, true_label=7).layout.xaxis.ticktext
+    assert right[7] == f"{NAMES[7]}<br>predicted ✓" and right[2] == NAMES[2]
+    assert plots.probability_bar(probabilities_with(7), NAMES).layout.xaxis.ticktext[7] == f"{NAMES[7]}<br>predicted"
 
 
 def test_prediction_figure_label_and_colour():
     image = np.zeros((28, 28), np.uint8)
     right = plots.prediction_figure(image, probabilities_with(3), 3, NAMES)
     wrong = plots.prediction_figure(image, probabilities_with(3), 5, NAMES)
-    assert right.axes[0].get_xlabel() == "3 82% (3)" and wrong.axes[0].get_xlabel() == "3 82% (5)"
+    assert right.axes[0].get_xlabel() == "3 82% (3) ✓" and wrong.axes[0].get_xlabel() == "3 82% (5) ✗"
     assert right.axes[0].xaxis.label.get_color() == plots.RIGHT
     assert wrong.axes[0].xaxis.label.get_color() == plots.WRONG
     heights = [patch.get_height() for patch in right.axes[1].patches]

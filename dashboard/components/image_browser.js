@@ -5,6 +5,10 @@
 
 const REPORT_DELAY_MS = 500; // a burst of clicks (a person clicks Next 2–5 times a second) is reported once
 const PLAY_STEP_MS = 700; // one epoch per step when the epochs are played
+// When the student's system asks for reduced motion, Play still steps (it is what the button is for) but at one
+// epoch every 2.5 s, a slideshow rather than an animation, and a note says so; the slider steps by hand.
+const REDUCED_PLAY_STEP_MS = 2500;
+const reducedMotion = globalThis.matchMedia?.("(prefers-reduced-motion: reduce)");
 const registry = (globalThis.__mnistLabImageBrowsers ??= { browsers: new Map(), pending: new Map(), timers: new Map() });
 
 const count = (n) => n.toLocaleString("en-US"); // 10,000 as Python's f"{n:,}"
@@ -24,6 +28,7 @@ function createBrowser(root) {
     next: $(".next"), random: $(".random"), canvas: $(".image"), imageCaption: $(".image-caption"),
     predicted: $(".predicted"), detail: $(".detail"), epochRow: $(".epoch-row"), epochHelp: $(".epoch-help"),
     epoch: $(".epoch-input"), epochValue: $(".epoch-value"), play: $(".play"), chart: $(".chart"),
+    reducedNote: $(".reduced-motion"),
     tooltip: $(".tooltip"),
   };
   const browser = {
@@ -102,6 +107,7 @@ function createBrowser(root) {
     parts.index.max = String(images - 1);
     parts.epoch.max = String(epochs);
     parts.epochRow.hidden = parts.epochHelp.hidden = epochs < 2;
+    showMotionNote();
     parts.canvas.width = header.width;
     parts.canvas.height = header.height;
     browser.accuracy = Array.from({ length: epochs }, (_, epoch) => {
@@ -209,7 +215,11 @@ function createBrowser(root) {
       if (view.epoch >= header.epochs) return stopPlaying();
       view.epoch += 1;
       changed({ filters: view.result !== "all", report: false });
-    }, PLAY_STEP_MS);
+    }, reducedMotion?.matches ? REDUCED_PLAY_STEP_MS : PLAY_STEP_MS);
+  }
+
+  function showMotionNote() {
+    parts.reducedNote.hidden = !reducedMotion?.matches || parts.epochRow.hidden;
   }
 
   // ## Controls
@@ -253,6 +263,7 @@ function createBrowser(root) {
       changed({ filters: browser.view.result !== "all" });
     }],
     [document, "keydown", arrowKey],
+    ...(reducedMotion ? [[reducedMotion, "change", showMotionNote]] : []),
   ];
   for (const [target, type, listener] of listeners) target.addEventListener(type, listener);
 

@@ -190,8 +190,13 @@ def learning_rate_result(curve, key: str, on_use=None, choices=None) -> float | 
                f"Suggested (valley, fastai's default): **{suggestion.valley:.2g}**; steepest descent: "
                f"{suggestion.steepest:.2g}. The weights were reset afterwards: the finder only looks.")
     if on_use is not None:
-        suggested = float(f"{suggestion.valley:.2g}")
-        rate = suggested if choices is None else lr_finder.nearest_choice(suggestion.valley, choices)
+        # Either suggestion, by keyboard (arrow keys in the radio) as well as by mouse; the valley by default.
+        points = {"valley": suggestion.valley, "steepest": suggestion.steepest}
+        which = st.radio("Suggestion to use", list(points), key=f"{key}_which", horizontal=True,
+                         format_func=lambda name: f"{'valley (suggested)' if name == 'valley' else 'steepest descent'}: "
+                                                  f"{points[name]:.2g}")
+        suggested = float(f"{points[which]:.2g}")
+        rate = suggested if choices is None else lr_finder.nearest_choice(points[which], choices)
         label = (f"Use learning rate {rate:g}" if f"{rate:g}" == f"{suggested:g}" else
                  f"Use learning rate {rate:g} (the nearest choice to {suggested:g})")
         st.button(label, key=f"{key}_use", on_click=on_use, args=(rate, suggested))
