@@ -52,6 +52,20 @@ class Element:
         return getattr(self.proto, TEXT_FIELDS.get(self.kind, ""), "") if self.kind in TEXT_FIELDS else ""
 
 
+def slim(message: ForwardMsg) -> ForwardMsg:
+    """message, without a component's data (megabytes of test images this client never reads: hundreds of
+    simulated students in one process would hold gigabytes)."""
+    if message.WhichOneof("type") != "delta" or message.delta.new_element.WhichOneof("type") != "bidi_component":
+        return message
+    component = message.delta.new_element.bidi_component
+    if component.WhichOneof("data") in (None, "json") and len(component.json) < 100_000:
+        return message
+    kept = ForwardMsg()
+    kept.CopyFrom(message)
+    kept.delta.new_element.bidi_component.ClearField(component.WhichOneof("data"))
+    return kept
+
+
 class ScriptError(RuntimeError):
     """The page showed an exception, or the server ended the session."""
 
@@ -73,6 +87,7 @@ class StreamlitClient:
     _started: int = 0  # how many runs have started (new_session messages)
     _runs: dict = field(default_factory=dict)  # script_run_id → (start number, fragment ids)
     _finished: list = field(default_factory=list)  # (start number, status, fragment ids) of the last runs
+    _cache: dict = field(default_factory=dict)  # hash → large element message, as the browser caches them
     _drawing: str = ""  # the run whose deltas are arriving
     _busy: bool = False  # an interaction is waiting for its run: no auto-rerun is sent meanwhile
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -209,6 +224,7 @@ class StreamlitClient:
         state.page_script_hash = self.page_hash if page_hash is None else page_hash
         state.page_name = page_name
         state.widget_states.widgets.extend(widget_states)
+        state.cached_message_hashes.extend(self._cache)
         state.fragment_id = fragment_id
         state.is_auto_rerun = auto
         state.context_info.timezone, state.context_info.locale = "UTC", "en-US"
@@ -251,6 +267,13 @@ class StreamlitClient:
             self._changed.set()
 
     def _handle(self, message: ForwardMsg) -> None:
+        if message.WhichOneof("type") == "ref_hash":  # an element this client already has: the browser's cache
+            cached = ForwardMsg()
+            cached.CopyFrom(self._cache[message.ref_hash])
+            cached.metadata.CopyFrom(message.metadata)
+            message = cached
+        elif message.metadata.cacheable:
+            self._cache[message.hash] = slim(message)
         kind = message.WhichOneof("type")
         run = message.metadata.run
         if kind == "new_session":
@@ -270,7 +293,7 @@ class StreamlitClient:
         elif kind == "page_info_changed":
             self.query_string = message.page_info_changed.query_string
         elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
-            element = message.delta.new_element
+            element = slim(message).delta.new_element
             element_kind = element.WhichOneof("type")
             self.elements[tuple(message.metadata.delta_path)] = Element(
                 element_kind, getattr(element, element_kind), self._drawing, message.delta.fragment_id)
