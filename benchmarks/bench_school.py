@@ -97,12 +97,13 @@ class Sampler:
 
 
 async def school(urls: list[str], students: int, distinct: float, ramp: float, plan: LessonPlan,
-                 sampler: Sampler, seed: int, max_seconds: float) -> dict:
+                 sampler: Sampler, seed: int, max_seconds: float, warm_pages: list[str]) -> dict:
     """Run the lesson for every student at once (joining over ramp seconds); the figures of the run."""
     for url in urls:  # one visit per server first, so that the class does not meet a cold server's first run
         warm = StreamlitClient(url)
         await warm.connect()
-        await warm.open_page("Dataset")
+        for page in warm_pages:
+            await warm.open_page(page)
         await warm.close()
     load_before = [round(value, 2) for value in os.getloadavg()]
     record, lesson_over, stop_sampling = Record(), asyncio.Event(), asyncio.Event()
@@ -224,6 +225,8 @@ def main() -> None:
     parser.add_argument("--ramp", type=float, default=30.0, help="seconds over which the students join")
     parser.add_argument("--browse", type=int, default=3, help="Next clicks on Predict per student")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--warm", nargs="*", default=["Dataset", "Class board"],
+                        help="pages one student opens on each server before the class (none: a cold server)")
     parser.add_argument("--max-seconds", type=float, default=900, help="the lesson ends for everyone after this")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     arguments = parser.parse_args()
@@ -244,7 +247,7 @@ def main() -> None:
                 servers.append(start_app("app.py", environment, LOGS / f"bench-school-{number}.log"))
             urls, pids = [url for _, url in servers], [server.pid for server, _ in servers]
         result = asyncio.run(school(urls, arguments.students, arguments.distinct, arguments.ramp, plan,
-                                    Sampler(pids, models_dir), arguments.seed, arguments.max_seconds))
+                                    Sampler(pids, models_dir), arguments.seed, arguments.max_seconds, arguments.warm))
     finally:
         for server, _ in servers:
             stop_app(server)

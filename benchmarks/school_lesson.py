@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 
 from benchmarks.streamlit_client import StreamlitClient
 
-OPEN, NAME, DATASET_IMAGE, NEXT, CELL = "open a page", "give a name", "Dataset: image by index", "Predict: Next", \
+NAME, DATASET_IMAGE, NEXT, CELL = "give a name", "Dataset: image by index", "Predict: Next", \
     "Mistakes: confusion cell"
 TRAIN_SAME, TRAIN_OWN = "train: Quick start (same)", "train: own seed"
-KINDS = [OPEN, NAME, DATASET_IMAGE, TRAIN_SAME, TRAIN_OWN, NEXT, CELL]
+KINDS = ["open Home", NAME, "open Dataset", DATASET_IMAGE, "open Train", TRAIN_SAME, TRAIN_OWN, "open Predict", NEXT,
+         "open Mistakes", CELL, "open Class board"]
 
 
 @dataclass(frozen=True)
@@ -86,35 +87,35 @@ async def lesson(url: str, name: str, own_seed: int | None, plan: LessonPlan, re
         await asyncio.sleep(rng.uniform(*plan.think_seconds))
 
     try:
-        await timed(record, OPEN, student.connect())
+        await timed(record, "open Home", student.connect())
         await think()
         await timed(record, NAME, student.click("Save my name", {"Your name": name}))
         if not student.has_text("**You:** ") or student.widgets("Your name"):
             record.errors.append((NAME, "the name was not accepted"))
             return
         await think()
-        await timed(record, OPEN, student.open_page("Dataset"))
+        await timed(record, "open Dataset", student.open_page("Dataset"))
         await think()
         await timed(record, DATASET_IMAGE, student.set_value("Training image index", rng.randrange(1, 1000)))
         await think()
         if own_seed is None:
-            await timed(record, OPEN, student.open_page("Home"))
+            await timed(record, "open Home", student.open_page("Home"))
         else:
-            await timed(record, OPEN, student.open_page("Train"))
+            await timed(record, "open Train", student.open_page("Train"))
         await think()
         await timed(record, TRAIN_SAME if own_seed is None else TRAIN_OWN,
                     train_and_watch(student, own_seed, plan.train_timeout))
         await think()
-        await timed(record, OPEN, student.open_page("Predict"))
+        await timed(record, "open Predict", student.open_page("Predict"))
         for _ in range(plan.browse_clicks):
             await think()
             await timed(record, NEXT, next_image(student))
         await think()
-        await timed(record, OPEN, student.open_page("Mistakes"))
+        await timed(record, "open Mistakes", student.open_page("Mistakes"))
         await think()
         await timed(record, CELL, student.click(next(label for label in student.labels() if " → " in label)))
         await think()
-        await timed(record, OPEN, student.open_page("Class board"))
+        await timed(record, "open Class board", student.open_page("Class board"))
         record.students_done += 1
         await lesson_over.wait()  # the tab stays open (the board's watcher keeps rerunning) until the lesson ends
     except Exception:  # noqa: BLE001 — already recorded by timed(); the student's lesson ends here
