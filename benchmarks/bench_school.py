@@ -34,6 +34,7 @@ from tests.browser.conftest import start_app, stop_app  # noqa: E402
 LOGS = Path(__file__).resolve().parent.parent / "tests" / "output"
 CPU_BUSY = 0.90  # the machine's CPU counts as used up above this fraction of all cores
 MEMORY_LOW = 0.10  # its memory, below this fraction available
+SERVER_CORE_BUSY = 0.80  # a server process counts as used up above this fraction of one core
 
 
 def percentile(values: list, fraction: float) -> float:
@@ -85,7 +86,8 @@ class Sampler:
                 rss += server.memory_info().rss + sum(child.memory_info().rss for child in server.children(True))
             except psutil.Error:
                 continue
-        self.samples.append({"time": time.monotonic(), "machine_cpu": psutil.cpu_percent() / 100,
+        self.samples.append({"time": time.monotonic(), "servers_cpu": self.cpu()[0],
+                             "machine_cpu": psutil.cpu_percent() / 100,
                              "available": psutil.virtual_memory().available / psutil.virtual_memory().total,
                              "servers_rss": rss, "queue": self.queue()})
 
@@ -166,14 +168,27 @@ def summary(record: Record, students: int, processes: int, wall: float, server_c
         "peak_servers_rss_mb": round(max((s["servers_rss"] for s in samples), default=0) / 1e6),
         "longest_training_queue": max(queues) if queues else None,
     }
+    result["busiest_server_core"] = busiest_core(samples, processes)
     result["bound"] = bound(result)
     return result
+
+
+def busiest_core(samples: list, processes: int, window: int = 10) -> float | None:
+    """The servers' highest CPU use over any window of samples, as a fraction of one core per process (Python runs
+    one process's scripts on about one core: its global interpreter lock)."""
+    fractions = [(later["servers_cpu"] - earlier["servers_cpu"]) / (later["time"] - earlier["time"]) / processes
+                 for earlier, later in zip(samples, samples[window:], strict=False)]
+    return round(max(fractions), 2) if fractions else None
 
 
 def bound(result: dict) -> str:
     """The resource that ran out first, in words, from the run's figures."""
     if result["lowest_memory_available"] is not None and result["lowest_memory_available"] < MEMORY_LOW:
         return f"memory: {result['lowest_memory_available']:.0%} available at the lowest"
+    slowest = max(result["kinds"].items(), key=lambda item: item[1]["p95_ms"] or 0)
+    if result["busiest_server_core"] is not None and result["busiest_server_core"] >= SERVER_CORE_BUSY:
+        return (f"the server process: {result['busiest_server_core']:.0%} of one core per process at the busiest "
+                f"(10 s); slowest: {slowest[0]}, p95 {slowest[1]['p95_ms'] / 1000:.1f} s")
     if result["machine_cpu_busy"] is not None and result["machine_cpu_busy"] >= CPU_BUSY:
         return (f"CPU: {result['machine_cpu_busy']:.0%} of {result['cores']} cores busy on average (server "
                 f"{result['server_cpu_s']} s, training {result['workers_cpu_s']} s, generator "
