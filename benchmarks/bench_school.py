@@ -32,7 +32,9 @@ from benchmarks.streamlit_client import StreamlitClient  # noqa: E402
 from tests.browser.conftest import start_app, stop_app  # noqa: E402
 
 LOGS = Path(__file__).resolve().parent.parent / "tests" / "output"
-CPU_BUSY = 0.90  # the machine's CPU counts as used up above this fraction of all cores
+# The machine's CPU counts as used up above this fraction of all cores, on average over the run (which includes
+# the lesson's quiet end, students on the board: the busy part of the run is busier than the average).
+CPU_BUSY = 0.75
 MEMORY_LOW = 0.10  # its memory, below this fraction available
 SERVER_CORE_BUSY = 0.80  # a server process counts as used up above this fraction of one core
 
@@ -190,9 +192,10 @@ def bound(result: dict) -> str:
         return (f"the server process: {result['busiest_server_core']:.0%} of one core per process at the busiest "
                 f"(10 s); slowest: {slowest[0]}, p95 {slowest[1]['p95_ms'] / 1000:.1f} s")
     if result["machine_cpu_busy"] is not None and result["machine_cpu_busy"] >= CPU_BUSY:
-        return (f"CPU: {result['machine_cpu_busy']:.0%} of {result['cores']} cores busy on average (server "
-                f"{result['server_cpu_s']} s, training {result['workers_cpu_s']} s, generator "
-                f"{result['generator_cpu_s']} s)")
+        return (f"the machine's CPU: {result['machine_cpu_busy']:.0%} of {result['cores']} cores busy on average, of "
+                f"which the servers {result['server_cpu_s']} s, training {result['workers_cpu_s']} s, this generator "
+                f"{result['generator_cpu_s']} s in {result['wall_s']} s (the rest: other processes); slowest: "
+                f"{slowest[0]}, p95 {slowest[1]['p95_ms'] / 1000:.1f} s")
     trainings = [result["kinds"][kind]["p95_ms"] for kind in (TRAIN_SAME, TRAIN_OWN)
                  if result["kinds"].get(kind, {}).get("p95_ms")]
     if result["longest_training_queue"] and trainings and max(trainings) > 4 * result["clicks_p95_ms"]:
