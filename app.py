@@ -5,6 +5,7 @@ routes (dashboard/routes.py): /healthz, /metrics, a job's progress and the class
 watching tabs poll instead of rerunning a fragment.
 """
 
+import pandas  # noqa: F401  imported once at start: sessions' first runs importing it at once inside Plotly raced
 import streamlit as st
 
 from dashboard import routes
