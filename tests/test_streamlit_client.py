@@ -5,6 +5,7 @@ test is one or two students acting as a person would, and checks what the page t
 """
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import time
@@ -34,7 +35,10 @@ def unique(name: str) -> str:
 
 
 def run(coroutine):
-    return asyncio.run(coroutine)
+    """Run the coroutine in a thread of its own: in a pytest process that also ran Playwright's sync API (the
+    browser tests share a process), this thread already has a running event loop, and asyncio.run refuses it."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def test_a_student_gives_a_name_and_the_sidebar_shows_it(app_url):

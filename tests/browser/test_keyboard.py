@@ -4,6 +4,7 @@ only Tab, Shift+Tab, Enter, Space, arrow keys and typing (and addresses opened, 
 control reached must show where the focus is."""
 
 import re
+from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 from playwright.sync_api import expect
@@ -77,9 +78,13 @@ def choose(page, select_box, option: str) -> None:
     settle(page)
 
 
-def stored_model(models_folder, monkeypatch):
+def stored_model(page, models_folder, monkeypatch):
+    """The model the Train page shows (its ?model=), with its last epoch's test probabilities: the browser tests
+    share one server, so its store may hold other tests' models too."""
     monkeypatch.setenv("MNISTLIB_MODELS_DIR", str(models_folder))
-    [card] = store.list_models()
+    expect(page).to_have_url(re.compile(r"[?&]model="))
+    model_id = parse_qs(urlparse(page.url).query)["model"][0]
+    card = store.load_card(model_id)
     return card, store.load_probabilities(card.id)[-1]
 
 
@@ -99,7 +104,7 @@ def test_the_main_flow_by_keyboard_alone(page, app_server, monkeypatch):
     page.keyboard.press("Space")
     page.wait_for_selector("text=Test accuracy", timeout=180_000)
     settle(page)
-    card, probabilities = stored_model(models_folder, monkeypatch)
+    card, probabilities = stored_model(page, models_folder, monkeypatch)
     data = datasets.load("mnist", subset="small")
 
     # Browse: Next by Enter, then the arrow keys (the page's own shortcut) once the focus left the text boxes.
