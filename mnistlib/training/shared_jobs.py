@@ -29,6 +29,7 @@ class SharedJobs:
         self._owned: dict[str, tuple[Job, int]] = {}  # request key -> (our job training it, claim attempt)
         self._followed: dict[str, list] = {}  # request key -> [job, attempt, events applied, local owner keys]
         self._outbox: dict[tuple[str, int], list] = {}  # (key, attempt) -> event messages not written yet
+        self._aliases: dict[str, str] = {}  # request key -> a dead process's job id that our job trains
         self._lock = threading.Lock()
         self._closed = threading.Event()
 
@@ -84,8 +85,11 @@ class SharedJobs:
             if owned is None or owned[0] is not job:
                 return
             del self._owned[job.key]
+            alias = self._aliases.pop(job.key, None)
         self._flush()
         self.queue.release(job.key, status, model_id, message)
+        if alias is not None and self.trainer._journal:
+            journal.update(alias, status, message, model_id)
 
     def recovers(self, row: dict) -> bool:
         """A journal row of an earlier run whose key has a claim: the claim table looks after it (the job that
@@ -166,14 +170,8 @@ class SharedJobs:
             self._take_over(claim, follower=job)
 
     def _restart_follower(self, job: Job, claim) -> Job:
-        fresh = Job(job.id, job.request, job.owners)
-        with self.trainer._lock:
-            self.trainer._jobs[job.id] = fresh
-            fresh._position = job._position
-            if self.trainer._active.get(job.key) is job:
-                self.trainer._active[job.key] = fresh
-        fresh._stop = job._stop
-        return fresh
+        job.start_again()  # the same object: pages and callers holding it see the new attempt
+        return job
 
     def _end_follower(self, job: Job, claim, local: list) -> None:
         """End a followed job as its claim ended: the same model, put in the lists of this process's owners."""
@@ -220,6 +218,8 @@ class SharedJobs:
     # ## Taking over a dead process's training
 
     def _take_over(self, claim, follower: Job | None = None) -> None:
+        """Train a dead process's claim here. A job of ours that followed it becomes the one training it; otherwise
+        a new job gets the claim's job id (the dead process's students look it up by that id)."""
         won = self.queue.take_over(claim)
         if won is None:
             return  # another live process was first
@@ -228,26 +228,34 @@ class SharedJobs:
         except (ValueError, KeyError, TypeError) as error:
             self.queue.release(won.key, "failed", None, f"This queued training could not be read back ({error}).")
             return
-        owners = [owner for owner in won.owners if owner.key not in won.left_keys]
-        job = Job(won.job_id, request, owners)
-        for owner in follower.owners if follower is not None else ():
-            job.add_owner(owner)
+        if won.owners and all(owner.key in won.left_keys for owner in won.owners):
+            self.queue.release(won.key, "stopped", None, "Everyone who asked for this training left it.")
+            return
         LOG.warning("Took over training %s (job %s) from the stopped process %s.", won.key[:12], won.job_id,
                     claim.process)
         trainer = self.trainer
         with trainer._lock:
-            if follower is not None:
-                self._drop(won.key, follower)
-            trainer._register(job)
-            if follower is not None:
-                trainer._jobs[follower.id] = job  # the follower's students look it up by their own id
+            job = follower if follower is not None else trainer._jobs.get(won.job_id)
+            if job is None or job.ended:
+                job = Job(won.job_id, request, [])
+                trainer._register(job)
+            self._drop(won.key, job)
+            job.start_again()
+            for owner in won.owners:
+                if owner.key not in won.left_keys:
+                    job.add_owner(owner)
+            job._stop = lambda: trainer._stop(job)
+            trainer._jobs.setdefault(won.job_id, job)  # the dead process's students' ?job= links
             trainer._active[job.key] = job
             with self._lock:
                 self._owned[job.key] = (job, won.attempt)
+                if job.id != won.job_id:
+                    self._aliases[job.key] = won.job_id
             stored = store.find_trained(job.key)  # stored just before its process died: nothing to train
             if stored is not None and trainer._reuse(job, stored, None):
                 for owner in job.owners:
                     store.ownership.add_owner(stored, owner, request.name)
+                del trainer._active[job.key]
                 self.ended(job, "finished", stored, job.snapshot().message)
                 return
             if trainer._journal:
