@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import socket
+import sqlite3
 import time
 
 from mnistlib.store import index
@@ -99,7 +100,13 @@ def _run(work):
         if id(connection) not in _ready:
             connection.executescript(SCHEMA)
             _ready.add(id(connection))
-        return work(connection)
+        try:
+            return work(connection)
+        except sqlite3.OperationalError as error:  # a new database behind a reused connection id: create them
+            if "no such table" not in str(error):
+                raise
+            connection.executescript(SCHEMA)
+            return work(connection)
     return index.run(with_tables)
 
 
