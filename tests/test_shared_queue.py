@@ -113,3 +113,14 @@ def test_a_claim_is_released_when_its_training_ends_or_fails(models_dir):
     assert sorted(owner.key for owner in third.owners) == ["bob", "cy"]
     with pytest.raises(ValueError, match="ends as one of"):
         later.release(KEY, "paused")
+
+
+def test_heartbeats_do_not_count_as_changes_the_class_board_shows(models_dir):
+    from mnistlib import store
+
+    queue = SharedQueue()
+    queue.claim(KEY, "job-1", REQUEST)
+    before = store.generation()
+    queue.beat({(KEY, 1): [{"kind": "Started", "job": "job-1"}]})
+    queue.release(KEY, "finished", "model-1")
+    assert store.generation() == before  # the board reruns when a model or name changes, not twice a second

@@ -268,6 +268,8 @@ class SharedJobs:
     def _flush(self) -> list:
         with self._lock:
             outbox, self._outbox = self._outbox, {}
+            if not outbox and not self._owned:
+                return []  # nothing claimed here: no heartbeat to write
         return self.queue.beat(outbox)
 
     def _loop(self) -> None:

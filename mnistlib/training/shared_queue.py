@@ -8,6 +8,7 @@ another live process, which trains it again from the start: same request, same s
 Rows live in the same index.sqlite as the models (WAL, the store's one connection per process: store.index.run).
 """
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -91,6 +92,19 @@ def _merged(existing: str, owners) -> str:
     return json.dumps(merged)
 
 
+@contextlib.contextmanager
+def _transaction(connection):
+    """BEGIN IMMEDIATE … COMMIT, without counting a change for the pages that watch the store (index.generation():
+    the class board reruns when it moves; a heartbeat twice a second is no change to show)."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield connection
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+
+
 _ready: set = set()  # the connections (by id) whose database has this module's tables
 
 
@@ -133,7 +147,7 @@ class SharedQueue:
         now = time.time()
 
         def work(connection):
-            with index.transaction(connection):
+            with _transaction(connection):
                 existing = _select(connection, key)
                 if existing is not None and (existing.status == ACTIVE and not existing.dead(now)
                                              or existing.status == "finished" and existing.model_id):
@@ -162,7 +176,7 @@ class SharedQueue:
     def add_owners(self, key: str, owners) -> None:
         """More students asked for key here: they are its owners in every process (again, if they had left it)."""
         def work(connection):
-            with index.transaction(connection):
+            with _transaction(connection):
                 row = connection.execute("SELECT owners, left_keys FROM training_claims WHERE key = ?",
                                          (key,)).fetchone()
                 if row is not None:
@@ -174,7 +188,7 @@ class SharedQueue:
     def leave(self, key: str, owner_key: str) -> None:
         """A student who followed key from this process left it: the training process takes them off its job."""
         def work(connection):
-            with index.transaction(connection):
+            with _transaction(connection):
                 row = connection.execute("SELECT left_keys FROM training_claims WHERE key = ?", (key,)).fetchone()
                 if row is not None:
                     left = sorted(set(json.loads(row[0] or "[]")) | {owner_key})
@@ -187,7 +201,7 @@ class SharedQueue:
         now = time.time()
 
         def work(connection):
-            with index.transaction(connection):
+            with _transaction(connection):
                 connection.execute("UPDATE training_claims SET heartbeat = ? WHERE process = ? AND status = ?",
                                    (now, self.process, ACTIVE))
                 for (key, attempt), messages in (events_by_claim or {}).items():
@@ -214,7 +228,7 @@ class SharedQueue:
             raise ValueError(f"A claim ends as one of {ENDINGS}, not {status!r}.")
 
         def work(connection):
-            with index.transaction(connection):
+            with _transaction(connection):
                 changed = connection.execute(
                     "UPDATE training_claims SET status = ?, model_id = ?, message = ?, updated = ? "
                     "WHERE key = ? AND process = ? AND status = ?",
@@ -235,7 +249,7 @@ class SharedQueue:
         now = time.time()
 
         def work(connection):
-            with index.transaction(connection):
+            with _transaction(connection):
                 changed = connection.execute(
                     "UPDATE training_claims SET process = ?, host = ?, pid = ?, attempt = attempt + 1, heartbeat = ?, "
                     "updated = ? WHERE key = ? AND process = ? AND attempt = ? AND status = ?",
@@ -253,7 +267,7 @@ class SharedQueue:
         cutoff = time.time() - ENDED_KEPT_SECONDS
 
         def work(connection):
-            with index.transaction(connection):
+            with _transaction(connection):
                 connection.execute("DELETE FROM training_events WHERE key IN (SELECT key FROM training_claims "
                                    "WHERE status != ? AND updated < ?)", (ACTIVE, cutoff))
                 connection.execute("DELETE FROM training_claims WHERE status != ? AND updated < ?", (ACTIVE, cutoff))
