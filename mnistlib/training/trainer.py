@@ -15,7 +15,7 @@ from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 
 from mnistlib import datasets, store, user_datasets
 from mnistlib.training import backends, events, journal, shared_jobs
-from mnistlib.training.jobs import ACTIVE, ENDED, Job
+from mnistlib.training.jobs import ACTIVE, ENDED, STATUS_OF_ENDING, Job
 from mnistlib.training.requests import TrainRequest
 
 REUSED = ("The class already trained exactly this — same data, settings, seed and epochs — so that model opened at "
@@ -194,11 +194,11 @@ class Trainer:
         with self._lock:
             if self._active.get(job.key) is job:
                 del self._active[job.key]
+        if self._shared is not None:  # before the job ends here: whoever waits for it finds the claim released
+            self._shared.ended(job, STATUS_OF_ENDING[type(ending)], model_id, ending.message)
         job.apply(ending)
         if self._journal:
             journal.update(job.id, job.snapshot().status, job.snapshot().message, model_id)
-        if self._shared is not None:
-            self._shared.ended(job, job.snapshot().status, model_id, job.snapshot().message)
 
     def _store(self, job: Job, outcome: events.Outcome) -> str:
         with self._lock:
