@@ -10,12 +10,12 @@ PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: run test setup data system-packages browser lint bench bench-dashboard clean
+.PHONY: run test setup data system-packages browser lint bench bench-dashboard clean haproxy serve-school
 
 run: setup
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
-test: setup browser
+test: setup browser haproxy
 	$(BIN)/python -m pytest -n 2 --dist loadgroup  # two test processes; the browser tests together in one
 
 setup: $(VENV)/.installed data
@@ -41,6 +41,16 @@ data: $(VENV)/.installed system-packages
 browser: system-packages
 	@command -v chromium >/dev/null && dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || \
 		$(SUDO) apt-get install -y --no-install-recommends chromium fonts-dejavu-core fonts-noto-color-emoji
+
+# A school: WORKERS dashboard processes (ports 8601…) on one store, behind Debian's HAProxy on $(PORT), sticky by
+# cookie; its config is written from deploy/haproxy.cfg.template into run/school/. Ctrl-C stops them all.
+WORKERS ?= 4
+serve-school: setup haproxy
+	$(BIN)/python -m deploy.serve_school --workers $(WORKERS) --port $(PORT)
+
+haproxy: system-packages
+	@command -v haproxy >/dev/null || test -x /usr/sbin/haproxy || \
+		$(SUDO) apt-get install -y --no-install-recommends haproxy
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

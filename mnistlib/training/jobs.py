@@ -251,3 +251,13 @@ class Job:
         with self._lock:
             self._state.reused = True
         self.apply(events.Finished(self.id, card.id, card.history, card.test_loss, card.test_accuracy, message))
+
+    def start_again(self) -> None:
+        """Forget the progress of an attempt that was lost with its process: the job is queued again (same id, same
+        owners) and trained from the start (shared_jobs.py, when a server process died)."""
+        with self._lock:
+            if self._state.status in ENDED:
+                return
+            self._state = JobState(epochs=self.request.epochs, left_keys=self._state.left_keys)
+        with self._delivered:
+            self._events_seen = 0

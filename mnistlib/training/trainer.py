@@ -14,8 +14,8 @@ from collections import OrderedDict
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 
 from mnistlib import datasets, store, user_datasets
-from mnistlib.training import backends, continuing, events, journal
-from mnistlib.training.jobs import ACTIVE, ENDED, Job
+from mnistlib.training import backends, continuing, events, journal, shared_jobs
+from mnistlib.training.jobs import ACTIVE, ENDED, STATUS_OF_ENDING, Job
 from mnistlib.training.requests import TrainRequest
 
 REUSED = ("The class already trained exactly this — same data, settings, seed and epochs — so that model opened at "
@@ -38,9 +38,13 @@ class Trainer:
         self._journal = journal_jobs
         self._server_lock = None
         self._sent_data: OrderedDict = OrderedDict()  # (dataset, subset, checksum) -> datasets.to_arrays(…)
+        # With the journal (the web server), trainings are claimed in the store's database, shared with every
+        # other server process on the same store (see shared_jobs.py).
+        self._shared = shared_jobs.SharedJobs(self) if journal_jobs else None
         threading.Thread(target=self._dispatch, daemon=True, name="mnistlib-events").start()
         if journal_jobs:
             self._recover()
+            self._shared.start()
 
     def __repr__(self):
         return f"Trainer({self.backend!r}, {len(self._active)} active)"
@@ -56,6 +60,8 @@ class Trainer:
                 running.add_owner(owner)
                 if self._journal:
                     journal.record(running, running.snapshot().status)
+                if self._shared is not None:
+                    self._shared.joined(running, owner)
                 return running
             job = continuing.new_job(secrets.token_hex(6), request, [owner] if owner is not None else [])
             stored = store.find_trained(job.key)
@@ -63,9 +69,11 @@ class Trainer:
                 self._register(job)
                 return job
             self._register(job)
-            self._active[job.key] = job
             if self._journal:
                 journal.record(job)
+            if self._shared is not None and self._shared.follows(job):
+                return job  # another server process trains it (or has just stored it): this job follows that one
+            self._active[job.key] = job
             self._start(job)
         job.apply(events.Queued(job.id, self.queue_position(job)))
         return job
@@ -144,6 +152,8 @@ class Trainer:
             if job is None:
                 continue
             job.apply(event)
+            if self._shared is not None:
+                self._shared.forward(job, message)
             if isinstance(event, events.Started | events.Paused | events.Resumed) and self._journal:
                 journal.update(job.id, "paused" if isinstance(event, events.Paused) else "running")
 
@@ -187,6 +197,8 @@ class Trainer:
         with self._lock:
             if self._active.get(job.key) is job:
                 del self._active[job.key]
+        if self._shared is not None:  # before the job ends here: whoever waits for it finds the claim released
+            self._shared.ended(job, STATUS_OF_ENDING[type(ending)], model_id, ending.message)
         job.apply(ending)
         if self._journal:
             journal.update(job.id, job.snapshot().status, job.snapshot().message, model_id)
@@ -212,6 +224,8 @@ class Trainer:
         job = self._jobs.get(job_id)
         if job is None and self._journal:
             job = self._from_journal(job_id)
+        if job is None and self._shared is not None:
+            job = self._shared.adopt(job_id)  # one another server process trains
         return job
 
     def _from_journal(self, job_id: str) -> Job | None:
@@ -253,6 +267,8 @@ class Trainer:
             return  # another live server owns these jobs
         journal.prune()
         for row in journal.unfinished():
+            if self._shared.recovers(row):
+                continue  # claimed in the shared queue: taken over there
             if row["status"] != "queued":
                 journal.update(row["id"], "failed", journal.RESTARTED)
                 continue
@@ -274,6 +290,8 @@ class Trainer:
             if job.snapshot().status in ACTIVE:
                 self.backend.stop(job.id)
         self._closed = True
+        if self._shared is not None:
+            self._shared.close()
         self.backend.shutdown()
         self._saver.shutdown(wait=True, cancel_futures=False)
         if self._server_lock is not None:
