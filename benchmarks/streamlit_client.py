@@ -154,10 +154,19 @@ class StreamlitClient:
             if remaining <= 0 or self._reader.done():
                 raise TimeoutError(f"not {what} on {self.page_title()!r} within the time allowed")
             self._changed.clear()
+            feeds = [element for element in self.elements.values() if element.kind == "bidi_component"
+                     and "live_training" in element.proto.component_name]
             try:
-                await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 5))
+                await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 1.0 if feeds else 5))
             except TimeoutError:
-                continue
+                for feed in feeds:  # what the feed's JavaScript asks for where the progress route refuses the tab
+                    await self._poll(feed)
+
+    async def _poll(self, feed: Element) -> None:
+        """Look again, as a person reloading would: a browser's live feed polls the job's progress route with the
+        student's cookie and reruns once when the job ends; this client runs no JavaScript and sends no cookies, so
+        while a feed is shown it reruns the page every second (costlier for the server than a browser)."""
+        await self.rerun()
 
     @staticmethod
     def _state(widget: Element, value) -> WidgetState:
