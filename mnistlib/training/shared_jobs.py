@@ -32,6 +32,7 @@ class SharedJobs:
         self._aliases: dict[str, str] = {}  # request key -> a dead process's job id that our job trains
         self._lock = threading.Lock()
         self._closed = threading.Event()
+        self._root = store.folders.root()  # the store this Trainer serves; the beat leaves any other store alone
 
     def __repr__(self):
         return f"SharedJobs({self.queue.process}, {len(self._owned)} owned, {len(self._followed)} followed)"
@@ -274,6 +275,8 @@ class SharedJobs:
 
     def _loop(self) -> None:
         while not self._closed.wait(SYNC_SECONDS):
+            if store.folders.root() != self._root:
+                continue  # the process now points at another store (tests do): its claims are not ours to take over
             try:
                 for claim in self._flush():
                     owned = self._owned.get(claim.key)
