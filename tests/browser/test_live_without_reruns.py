@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 from prometheus_client.parser import text_string_to_metric_families
 
+from dashboard.identity import STUDENT_COOKIE
 from tests.browser.conftest import give_name, open_page, settle
 from tests.browser.test_live_training import RUNNING_LINE, open_train_page, progress, running_points, wait_until
 from tests.conftest import train_and_store
@@ -32,8 +33,6 @@ def reruns(samples: dict) -> dict:
     return {dict(labels)["kind"]: value for (name, labels), value in samples.items() if name == "mnistlab_reruns_total"}
 
 
-@pytest.mark.skip(reason="Open after the 2026-12-03 merge: on the merged tree the Train tab makes only 2 progress polls "
-                         "and then none while this CNN trains (on the routes branch alone it passed); see the note")
 def test_watching_tabs_cost_no_reruns_while_a_training_runs(page, browser, app_server):
     url, _ = app_server
     board = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -42,7 +41,8 @@ def test_watching_tabs_cost_no_reruns_while_a_training_runs(page, browser, app_s
         board_polls = []
         board.on("request", lambda request: "/api/board/version" in request.url and board_polls.append(request.url))
 
-        open_train_page(page, url, arch="cnn", epochs=40, seed=404)  # a CNN: long enough to watch it for a while
+        # A CNN with small batches: long enough to watch it for a while (about 30 s on an idle machine)
+        open_train_page(page, url, arch="cnn", epochs=50, batch_size=8, seed=404)
         give_name(page, "Quiet watcher")
         polls = []
         page.on("request", lambda request: "/progress?" in request.url and polls.append(request.url))
@@ -112,6 +112,8 @@ def test_a_tab_the_route_refuses_still_follows_its_training_by_reruns(page, app_
     url, _ = app_server
     open_train_page(page, url, arch="cnn", epochs=8, seed=606)
     give_name(page, "Cookie-less")
+    # The name's cookie is written by the browser after the name is saved: clear it only once it is there.
+    wait_until(page, lambda: any(cookie["name"] == STUDENT_COOKIE for cookie in page.context.cookies()))
     refused = []
     page.on("response", lambda response: "/progress?" in response.url and response.status == 403
             and refused.append(response.url))
