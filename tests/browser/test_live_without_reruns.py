@@ -8,7 +8,6 @@ import os
 import re
 import urllib.request
 
-import pytest
 from playwright.sync_api import expect
 from prometheus_client.parser import text_string_to_metric_families
 
