@@ -257,6 +257,9 @@ def test_the_finder_runs_shows_progress_and_sets_the_learning_rate():
 def test_the_finder_can_be_stopped_and_says_what_it_kept():
     app = run_page("app_pages/train.py", session={"actor": store.Actor("max", "Max")})
     app.number_input(key="train_seed").set_value(11).run()  # settings of its own: not shared with another test's run
+    # A CNN on batches of 512: the finder's 100 steps take seconds, so the Stop reaches it while it runs.
+    app.radio(key="train_architecture").set_value("cnn").run()
+    app.select_slider(key="train_batch_size").set_value(512).run()
     app.button(key="lr_start").click().run()
     assert not app.exception, app.exception
     assert not app.button(key="lr_stop").disabled
