@@ -119,7 +119,8 @@ def test_two_trainings_run_at_once_on_two_workers(trainer):
     places = {job.snapshot().where for job in jobs}
     for job in jobs:
         job.stop()
-    assert all(job.wait(240).status == "stopped" for job in jobs)
+    states = [job.wait(240) for job in jobs]
+    assert [state.status for state in states] == ["stopped", "stopped"], [state.message for state in states]
     assert len(places) == 2, places
 
 

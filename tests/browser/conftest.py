@@ -149,5 +149,5 @@ def give_name(tab, name: str) -> None:
     """Type a student's name in the sidebar once, as a student does before training (kept in a cookie)."""
     tab.locator('[data-testid="stSidebar"]').get_by_label("Your name", exact=True).fill(name)
     tab.get_by_role("button", name="Save my name").click()
-    tab.locator('[data-testid="stSidebar"]').get_by_text(f"You: {name}").wait_for(timeout=30_000)
+    tab.locator('[data-testid="stSidebar"]').get_by_text(f"You: {name}").wait_for(timeout=90_000)
     settle(tab)  # the rest of the page reruns with the name (Train becomes enabled)

@@ -27,6 +27,11 @@ def scrape(url: str) -> dict:
             for family in text_string_to_metric_families(body) for sample in family.samples}
 
 
+def trainings_now(url: str) -> float:
+    """Trainings queued, starting or running on the server now."""
+    return sum(value for (name, _), value in scrape(url).items() if name == "mnistlab_trainings")
+
+
 def reruns(samples: dict) -> dict:
     """Script runs so far by kind."""
     return {dict(labels)["kind"]: value for (name, labels), value in samples.items() if name == "mnistlab_reruns_total"}
@@ -34,6 +39,9 @@ def reruns(samples: dict) -> dict:
 
 def test_watching_tabs_cost_no_reruns_while_a_training_runs(page, browser, app_server):
     url, _ = app_server
+    # Other tests share this server: a training one of them left going would end while we watch and (rightly)
+    # rerun the board. Start from a server with nothing queued or running.
+    wait_until(page, lambda: trainings_now(url) == 0, seconds=300)
     board = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         open_page(board, url, "Board")  # the class's models of MNIST: none yet
