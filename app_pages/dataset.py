@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from dashboard import layout
+from dashboard import layout, loaders, url_choices
 from mnistlib import concepts, datasets, evaluation, models, names, plots
 from mnistlib.names import as_text
 
@@ -11,7 +11,7 @@ from mnistlib.names import as_text
 @st.cache_data(show_spinner=False, max_entries=32)
 def sample_grid_png(name: str, subset: str, created: str, seed: int, shown: int) -> bytes:
     """The sample grid's PNG, drawn once per dataset version and seed (matplotlib takes ~0.3 s of CPU per grid)."""
-    data = layout.load_dataset(name, subset)
+    data = loaders.load_dataset(name, subset)
     chosen = np.random.default_rng(seed).choice(len(data.y_train), size=shown, replace=False) if seed else \
         np.arange(shown)
     return plots.figure_png(plots.sample_grid(data.x_train[chosen], data.y_train[chosen], data.class_names), dpi=70)
@@ -19,8 +19,8 @@ def sample_grid_png(name: str, subset: str, created: str, seed: int, shown: int)
 
 layout.setup_page("Dataset", "🗂️")
 st.title("The data")
-name = layout.dataset_selector(key="dataset_choice")
-data = layout.require_dataset(name)
+name = url_choices.dataset_selector(key="dataset_choice")
+data = loaders.require_dataset(name)
 
 # ## The tutorial's questions, answered from the real arrays
 

@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 from dashboard import insight as insight_ui
-from dashboard import layout
+from dashboard import layout, loaders, url_choices
 from dashboard import models as models_ui
 from dashboard.components import image_browser
 from mnistlib import browse_data, concepts, datasets, evaluation, models, plots, store
@@ -21,10 +21,10 @@ MAX_PAYLOAD_BYTES = 40_000_000  # the most the page sends a browser at once (ser
 
 layout.setup_page("Predict", "🔮")
 st.title("Predictions on the test set")
-name = layout.chosen_dataset()
+name = url_choices.chosen_dataset()
 models_ui.flash()  # what the last rename or delete did
-card = layout.model_picker(name, key="predict_model") or layout.require_model(name)
-data = layout.require_dataset(card.dataset, card.subset)
+card = loaders.model_picker(name, key="predict_model") or loaders.require_model(name)
+data = loaders.require_dataset(card.dataset, card.subset)
 size, class_names = len(data.y_test), data.class_names
 
 
@@ -34,8 +34,8 @@ size, class_names = len(data.y_test), data.class_names
 @st.cache_data(show_spinner="Computing the model's predictions on the test set…", max_entries=4)
 def recomputed_probabilities(model_id: str, created: str, dataset: str, subset: str) -> np.ndarray:
     """(1, M, C) float32: the saved model's probabilities for every test image, computed now."""
-    x_test = layout.load_dataset(dataset, subset).x_test
-    model = layout.keras_model(model_id, created)
+    x_test = loaders.load_dataset(dataset, subset).x_test
+    model = loaders.keras_model(model_id, created)
     return np.concatenate([models.predict_images(model, x_test[start:start + 1000])
                            for start in range(0, len(x_test), 1000)])[np.newaxis]
 
@@ -43,7 +43,7 @@ def recomputed_probabilities(model_id: str, created: str, dataset: str, subset: 
 def model_probabilities() -> tuple[np.ndarray, str | None]:
     """(epochs, M, C) probabilities for this test set, and why the stored ones could not be used (or None)."""
     try:
-        stored = layout.model_probabilities(card.id, card.created)
+        stored = loaders.model_probabilities(card.id, card.created)
         problem = browse_data.mismatch(data.x_test, data.y_test, stored, class_names)
     except store.CorruptModelError:
         stored, problem = None, "the file holding them is damaged"
@@ -92,7 +92,7 @@ def checked_view(wanted: dict, current: dict) -> dict:
 def current_view() -> dict:
     """This session's view of this model; a newly opened model starts at its last epoch."""
     saved = st.session_state.get(VIEW_KEY) or {}
-    start = {"image": layout.chosen_image_index(size), "epoch": epochs, "true_class": None, "result": "all"}
+    start = {"image": url_choices.chosen_image_index(size), "epoch": epochs, "true_class": None, "result": "all"}
     view = checked_view({**saved, "image": start["image"]}, start)
     if saved.get("model") != card.id:
         view["epoch"] = epochs
@@ -192,8 +192,8 @@ def details(view: dict) -> None:
 @st.cache_resource(show_spinner="Packing the test images for your browser…", max_entries=8)
 def browse_payload(model_id: str, created: str, dataset: str, subset: str) -> bytes:
     """The browse_data payload of a model (immutable bytes, shared by every session: the same on every rerun)."""
-    test = layout.load_dataset(dataset, subset)
-    stored = layout.model_probabilities(model_id, created)
+    test = loaders.load_dataset(dataset, subset)
+    stored = loaders.model_probabilities(model_id, created)
     return browse_data.pack(model_id, test.x_test, test.y_test, stored, test.class_names)
 
 

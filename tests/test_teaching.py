@@ -245,13 +245,13 @@ def without_commands(text: str) -> bool:
 @pytest.fixture
 def empty_data_dir(tmp_path, monkeypatch):
     """Full data from an empty data folder; the page's dataset cache is cleared before and after."""
-    from dashboard import layout
+    from dashboard import loaders
 
     monkeypatch.setenv("MNISTLIB_SUBSET", "full")
     monkeypatch.setenv("MNISTLIB_DATA_DIR", str(tmp_path))
-    layout.load_dataset.clear()
+    loaders.load_dataset.clear()
     yield tmp_path
-    layout.load_dataset.clear()
+    loaders.load_dataset.clear()
 
 
 def test_missing_data_says_which_button_to_click(empty_data_dir):

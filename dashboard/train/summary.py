@@ -3,7 +3,7 @@ at the end of a run, whether the model overfits beyond noise (mnistlib.overfitti
 
 import streamlit as st
 
-from dashboard import layout
+from dashboard import loaders
 from mnistlib import concepts, datasets, keras_code, models, overfitting
 from mnistlib.names import as_text
 
@@ -45,10 +45,10 @@ def overfitting_summary(state) -> None:
     the validation figure's noise, naming the lab settings that changed it (highlighted when beyond noise); then
     the verdict on the validation loss (concepts.overfitting_verdict), said as plain facts when it would call
     "no sign of overfitting" a run whose gap is beyond noise."""
-    card = layout.open_card(state.model_id)
+    card = loaders.open_card(state.model_id)
     if card is None:  # it said why
         return
-    data = layout.require_dataset(card.dataset, card.subset)
+    data = loaders.require_dataset(card.dataset, card.subset)
     verdict = overfitting.card_verdict(card.to_dict(), len(data.y_train))
     sentence = as_text(overfitting.gap_sentence(verdict))
     beyond_noise = verdict is not None and verdict.beyond_noise
