@@ -6,6 +6,7 @@ import streamlit as st
 from dashboard import layout, loaders, url_choices
 from mnistlib import concepts, datasets, evaluation, models, names, plots
 from mnistlib.names import as_text
+from mnistlib.training import steps
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -50,7 +51,7 @@ st.markdown(f"Each image is 28×28 pixels of type `{data.x_train.dtype}` (whole 
 
 st.subheader("Why a training set and a test set?")
 validation_fraction = models.ModelSpec().validation_split
-learned_from, held_back = concepts.split_sizes(len(data.y_train), validation_fraction)
+learned_from, held_back = steps.split_sizes(len(data.y_train), validation_fraction)
 st.markdown(
     f"The network's weights are adjusted on the **{len(data.y_train):,} training images** only. The "
     f"**{len(data.y_test):,} test images** are never used to adjust them: the model's accuracy on them tells how "

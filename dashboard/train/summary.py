@@ -43,7 +43,7 @@ def model_summary(spec: models.ModelSpec, epochs: int, data) -> None:
 def overfitting_summary(state) -> None:
     """At the end of a run: one sentence on the stored model's final training-vs-validation accuracy gap against
     the validation figure's noise, naming the lab settings that changed it (highlighted when beyond noise); then
-    the verdict on the validation loss (concepts.overfitting_verdict), said as plain facts when it would call
+    the verdict on the validation loss (overfitting.overfitting_verdict), said as plain facts when it would call
     "no sign of overfitting" a run whose gap is beyond noise."""
     card = loaders.open_card(state.model_id)
     if card is None:  # it said why
@@ -56,7 +56,7 @@ def overfitting_summary(state) -> None:
         st.info(sentence)
     else:
         st.caption(sentence)
-    loss_verdict, loss_sentence = concepts.overfitting_verdict(state.history)
+    loss_verdict, loss_sentence = overfitting.overfitting_verdict(state.history)
     if loss_verdict == "overfitting":
         st.info(loss_sentence + " " + concepts.note("overfitting"))
     elif beyond_noise and loss_verdict == "not yet":
