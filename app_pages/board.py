@@ -9,7 +9,7 @@ import pyarrow
 import streamlit as st
 
 from dashboard import challenges as challenge_ui
-from dashboard import identity, layout, rerun_count, routes
+from dashboard import identity, layout, loaders, rerun_count, routes, url_choices
 from dashboard import models as models_ui
 from dashboard.components import board_watcher
 from mnistlib import board, datasets, names, store, students
@@ -68,17 +68,17 @@ if actor is not None and actor.teacher:
 
 choices = [ALL, *datasets.available()]
 if st.session_state.get("board_dataset") not in choices:
-    st.session_state["board_dataset"] = layout.chosen_dataset()
+    st.session_state["board_dataset"] = url_choices.chosen_dataset()
 st.session_state.setdefault("board_scope", "class")
 dataset_column, scope_column = st.columns([1, 2])
 dataset = dataset_column.selectbox("Dataset", choices, key="board_dataset",
                                    format_func=lambda name: "All datasets" if name == ALL else datasets.info(name).title)
-scope = scope_column.radio("Show", list(layout.SCOPES), key="board_scope", format_func=layout.SCOPES.get, horizontal=True,
+scope = scope_column.radio("Show", list(loaders.SCOPES), key="board_scope", format_func=loaders.SCOPES.get, horizontal=True,
                            help="Your own models, every model of the class, or the ones the teacher trained.")
 if dataset != ALL:
     challenge_ui.ranking_section(dataset, revealed)
     challenge_ui.verdicts_section(dataset)
-entries = layout.list_models(None if dataset == ALL else dataset, scope)
+entries = loaders.list_models(None if dataset == ALL else dataset, scope)
 if not entries:
     if scope == "mine" and actor is None:
         st.info("Type your name in the sidebar (**Your name**, top left) to see your own models here.")

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import layout
+from dashboard import layout, loaders, url_choices
 from dashboard.compare_curves import compare_curves
 from mnistlib import concepts, evaluation, plots, store
 from mnistlib.names import as_text
@@ -12,8 +12,8 @@ GALLERY_SIZE = 30
 
 layout.setup_page("Compare", "⚖️")
 st.title("Compare two models")
-name = layout.chosen_dataset()
-cards = layout.list_models(name)
+name = url_choices.chosen_dataset()
+cards = loaders.list_models(name)
 if len(cards) < 2:
     st.info(f"Comparing needs two trained models of this dataset; there {'is' if len(cards) == 1 else 'are'} "
             f"{len(cards) or 'none'} so far. Train another one on the Train page — for example with a different "
@@ -34,7 +34,7 @@ def pick_model(column, label: str, key: str, parameter: str, default: str):
         st.session_state[key] = default
     column.selectbox(label, list(by_id), key=key, format_func=lambda model_id: by_id[model_id].label())
     st.query_params[parameter] = st.session_state[key]
-    return layout.open_card(st.session_state[key]) or st.stop()
+    return loaders.open_card(st.session_state[key]) or st.stop()
 
 
 left, right = st.columns(2, gap="large")
@@ -52,9 +52,9 @@ def _right_answers(labels, predicted, indices) -> int:
 
 def predictions(card):
     """The card's test set and its final probabilities (M, classes) and labels, or an error and None."""
-    data = layout.require_dataset(card.dataset, card.subset)
+    data = loaders.require_dataset(card.dataset, card.subset)
     try:
-        probabilities = layout.model_probabilities(card.id, card.created)[-1]
+        probabilities = loaders.model_probabilities(card.id, card.created)[-1]
     except store.CorruptModelError:
         st.error(f"{as_text(card.name)}: {concepts.DAMAGED_MODEL}")
         st.stop()
@@ -161,7 +161,7 @@ def one_image() -> None:
     st.subheader("One image, both histograms")
     if "compare_index" not in st.session_state and "compare_index" not in st.query_params and len(disagree):
         st.session_state["compare_index"] = int(disagree[0])
-    index = layout.chosen_image_index(len(labels), key="compare_index")
+    index = url_choices.chosen_image_index(len(labels), key="compare_index")
     number, button = st.columns([3, 1], vertical_alignment="bottom")
     number.number_input("Test image index", 0, len(labels) - 1, key="compare_index")
     button.button("Next disagreement ▶", key="compare_next", on_click=next_disagreement, disabled=not len(disagree),

@@ -3,15 +3,16 @@
 import numpy as np
 import streamlit as st
 
-from dashboard import layout
+from dashboard import layout, loaders, url_choices
 from mnistlib import concepts, datasets, evaluation, models, names, plots
 from mnistlib.names import as_text
+from mnistlib.training import steps
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def sample_grid_png(name: str, subset: str, created: str, seed: int, shown: int) -> bytes:
     """The sample grid's PNG, drawn once per dataset version and seed (matplotlib takes ~0.3 s of CPU per grid)."""
-    data = layout.load_dataset(name, subset)
+    data = loaders.load_dataset(name, subset)
     chosen = np.random.default_rng(seed).choice(len(data.y_train), size=shown, replace=False) if seed else \
         np.arange(shown)
     return plots.figure_png(plots.sample_grid(data.x_train[chosen], data.y_train[chosen], data.class_names), dpi=70)
@@ -19,8 +20,8 @@ def sample_grid_png(name: str, subset: str, created: str, seed: int, shown: int)
 
 layout.setup_page("Dataset", "🗂️")
 st.title("The data")
-name = layout.dataset_selector(key="dataset_choice")
-data = layout.require_dataset(name)
+name = url_choices.dataset_selector(key="dataset_choice")
+data = loaders.require_dataset(name)
 
 # ## The tutorial's questions, answered from the real arrays
 
@@ -50,7 +51,7 @@ st.markdown(f"Each image is 28×28 pixels of type `{data.x_train.dtype}` (whole 
 
 st.subheader("Why a training set and a test set?")
 validation_fraction = models.ModelSpec().validation_split
-learned_from, held_back = concepts.split_sizes(len(data.y_train), validation_fraction)
+learned_from, held_back = steps.split_sizes(len(data.y_train), validation_fraction)
 st.markdown(
     f"The network's weights are adjusted on the **{len(data.y_train):,} training images** only. The "
     f"**{len(data.y_test):,} test images** are never used to adjust them: the model's accuracy on them tells how "

@@ -4,16 +4,16 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from dashboard import insight as insight_ui
-from dashboard import layout
+from dashboard import layout, loaders, url_choices
 from mnistlib import concepts, datasets, images, models, names, plots, store
 from mnistlib.names import as_text
 
 layout.setup_page("Draw", "✏️")
 st.title("Draw or upload your own image")
-name = layout.chosen_dataset()
-card = layout.model_picker(name, key="draw_model") or layout.require_model(name)
+name = url_choices.chosen_dataset()
+card = loaders.model_picker(name, key="draw_model") or loaders.require_model(name)
 data_title = datasets.info(card.dataset).title
-class_names = layout.require_dataset(card.dataset, card.subset).class_names
+class_names = loaders.require_dataset(card.dataset, card.subset).class_names
 # What to draw follows the model's dataset: the prompts below name it.
 thing = {"mnist": "digit", "fashion_mnist": "piece of clothing, shoe or bag"}.get(card.dataset,
                                                                                  "thing like its training images")
@@ -35,7 +35,7 @@ def show_prediction(gray, key: str = "draw") -> None:
         st.info(f"Nothing to recognise yet: the image is empty. Draw a {thing} or upload a picture.")
         return
     try:
-        model = layout.keras_model(card.id, card.created)
+        model = loaders.keras_model(card.id, card.created)
     except store.CorruptModelError:
         st.error(concepts.DAMAGED_MODEL)
         return

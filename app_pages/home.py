@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import challenges as challenge_ui
-from dashboard import jobs, layout
+from dashboard import jobs, layout, loaders, url_choices
 from dashboard import overfitting_lesson as lesson_ui
 from dashboard.join import join_section
 from mnistlib import datasets, names
@@ -18,7 +18,7 @@ st.markdown(
     "**live**, check its predictions image by image, and explore the mistakes it makes."
 )
 
-name = layout.dataset_selector(key="home_dataset")
+name = url_choices.dataset_selector(key="home_dataset")
 info = datasets.info(name)
 if name in datasets.REGISTRY:
     images = datasets.FULL_SHAPES["x_train"][0] + datasets.FULL_SHAPES["x_test"][0]
@@ -39,7 +39,7 @@ for page in layout.PAGES[1:]:
     right.markdown(page.what)
 
 st.subheader("Quick start")
-cards = layout.list_models(name)
+cards = loaders.list_models(name)
 if cards:
     st.success(f"{len(cards)} trained model(s) for {as_text(info.title)}; the newest is **{as_text(cards[0].label())}**.")
 default = ModelSpec()

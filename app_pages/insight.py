@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from dashboard import insight as insight_ui
-from dashboard import layout
+from dashboard import layout, loaders, url_choices
 from mnistlib import concepts, evaluation, plots, store
 
 MAX_UNITS = 64  # first-layer templates shown at most (a 128-unit layer would be a wall of squares)
@@ -14,7 +14,7 @@ MAX_UNITS = 64  # first-layer templates shown at most (a 128-unit layer would be
 @st.cache_data(show_spinner="Averaging the training images…", max_entries=4)
 def class_means_png(dataset: str, subset: str) -> bytes:
     """The average training image of each class, as one PNG row."""
-    data = layout.load_dataset(dataset, subset)
+    data = loaders.load_dataset(dataset, subset)
     means = evaluation.class_means(data.x_train, data.y_train, len(data.class_names))
     return plots.figure_png(plots.class_means_grid(means, data.class_names), dpi=90)
 
@@ -32,14 +32,14 @@ def _conv_filters(kernel) -> np.ndarray:
 @st.cache_data(show_spinner="Drawing the weights…", max_entries=32)
 def templates_png(model_id: str, created: str, count: int) -> bytes:
     """The first count templates of a dense model's first layer, as a PNG grid."""
-    kernel = _first_layer(layout.keras_model(model_id, created), "Dense").get_weights()[0]  # (784, units)
+    kernel = _first_layer(loaders.keras_model(model_id, created), "Dense").get_weights()[0]  # (784, units)
     return plots.figure_png(plots.templates_grid(evaluation.first_layer_templates(kernel)[:count]), dpi=80)
 
 
 @st.cache_data(show_spinner="Drawing the filters…", max_entries=16)
 def filters_png(model_id: str, created: str) -> bytes:
     """A CNN's first-layer 3×3 filters as a PNG grid."""
-    kernel = _first_layer(layout.keras_model(model_id, created), "Conv2D").get_weights()[0]  # (3, 3, 1, filters)
+    kernel = _first_layer(loaders.keras_model(model_id, created), "Conv2D").get_weights()[0]  # (3, 3, 1, filters)
     filters = _conv_filters(kernel)
     return plots.figure_png(plots.templates_grid(filters, columns=16, titles=[f"{k}" for k in range(len(filters))]),
                             dpi=60)
@@ -47,8 +47,8 @@ def filters_png(model_id: str, created: str) -> bytes:
 
 layout.setup_page("Model insight", "🧠")
 st.title("Inside the model")
-name = layout.chosen_dataset()
-data = layout.require_dataset(name)
+name = url_choices.chosen_dataset()
+data = loaders.require_dataset(name)
 
 # ## What the data looks like on average (no model needed)
 
@@ -64,7 +64,7 @@ st.caption(f"Each picture is the pixel-by-pixel average of one class's training 
 # ## What the first layer looks for
 
 st.subheader("What the first layer looks for")
-card = layout.model_picker(name, key="insight_model") or layout.require_model(name)
+card = loaders.model_picker(name, key="insight_model") or loaders.require_model(name)
 
 
 def weights_or_stop(draw, *args) -> bytes:
@@ -115,4 +115,4 @@ st.caption("Each unit looks for a pattern; together, the units of the last hidde
            "alike get similar lists. The map below squeezes each list to two numbers: "
            "dots far apart on it are far apart for the network, but dots close together may still differ along "
            "the directions the map leaves out.")
-insight_ui.hidden_space_map(card, layout.require_dataset(card.dataset, card.subset), key="insight_map")
+insight_ui.hidden_space_map(card, loaders.require_dataset(card.dataset, card.subset), key="insight_map")

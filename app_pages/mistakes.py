@@ -4,7 +4,7 @@ import functools
 
 import streamlit as st
 
-from dashboard import layout
+from dashboard import layout, loaders, url_choices
 from mnistlib import concepts, datasets, evaluation, plots, store
 from mnistlib.names import as_chart_text, as_text
 
@@ -14,12 +14,12 @@ WORST_SHOWN = 6
 
 layout.setup_page("Mistakes", "🔍")
 st.title("Where the model goes wrong")
-name = layout.chosen_dataset()
-card = layout.model_picker(name, key="mistakes_model") or layout.require_model(name)
-data = layout.require_dataset(card.dataset, card.subset)
+name = url_choices.chosen_dataset()
+card = loaders.model_picker(name, key="mistakes_model") or loaders.require_model(name)
+data = loaders.require_dataset(card.dataset, card.subset)
 labels, names = data.y_test, list(data.class_names)
 try:
-    probabilities = layout.model_probabilities(card.id, card.created)  # (epochs, M, classes)
+    probabilities = loaders.model_probabilities(card.id, card.created)  # (epochs, M, classes)
 except store.CorruptModelError:
     st.error(concepts.DAMAGED_MODEL)
     st.stop()

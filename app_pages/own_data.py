@@ -3,7 +3,7 @@ it, and remove datasets (whoever added one, while no model uses it; the teacher,
 
 import streamlit as st
 
-from dashboard import identity, layout
+from dashboard import identity, layout, url_choices
 from dashboard import models as models_ui
 from mnistlib import dataset_checks, datasets, importing, names, plots, store, user_datasets
 from mnistlib.names import as_text
@@ -104,7 +104,7 @@ def remove_dataset(name: str) -> None:
         models_ui.say("warning", names.markdown_escape(str(error)))
     st.session_state.pop(REPORT_KEY, None)
     if st.session_state.get("dataset") == name:
-        st.session_state["dataset"] = layout.DEFAULT_DATASET
+        st.session_state["dataset"] = url_choices.DEFAULT_DATASET
         st.session_state.pop("model", None)
         st.query_params.pop("model", None)
 

@@ -2,29 +2,28 @@
 
 The browser runs in the student's page (dashboard.components.image_browser): it receives the test images and every
 epoch's probabilities once and redraws on each click without waiting for the server, which follows afterwards
-(the URL, the code, the figures). When that cannot work, the same browsing runs on the server (server_browser).
+(the URL, the code, the figures). When that cannot work, the same browsing runs on the server
+(dashboard/predict_fallback.py). The view (image, epoch, filters) is dashboard/predict_view.py's.
 """
 
 import numpy as np
 import streamlit as st
 
 from dashboard import insight as insight_ui
-from dashboard import layout
+from dashboard import layout, loaders, predict_fallback, predict_view, url_choices
 from dashboard import models as models_ui
 from dashboard.components import image_browser
-from mnistlib import browse_data, concepts, datasets, evaluation, models, plots, store
+from mnistlib import browse_data, concepts, datasets, models, plots, store
 from mnistlib.names import as_text
 
-BROWSER_KEY, VIEW_KEY, FAILED_KEY = "predict_browser", "predict_view", "predict_browser_failed"
-RESULTS = ("all", "right", "wrong")
 MAX_PAYLOAD_BYTES = 40_000_000  # the most the page sends a browser at once (server.maxMessageSize is 50 MB)
 
 layout.setup_page("Predict", "🔮")
 st.title("Predictions on the test set")
-name = layout.chosen_dataset()
+name = url_choices.chosen_dataset()
 models_ui.flash()  # what the last rename or delete did
-card = layout.model_picker(name, key="predict_model") or layout.require_model(name)
-data = layout.require_dataset(card.dataset, card.subset)
+card = loaders.model_picker(name, key="predict_model") or loaders.require_model(name)
+data = loaders.require_dataset(card.dataset, card.subset)
 size, class_names = len(data.y_test), data.class_names
 
 
@@ -34,8 +33,8 @@ size, class_names = len(data.y_test), data.class_names
 @st.cache_data(show_spinner="Computing the model's predictions on the test set…", max_entries=4)
 def recomputed_probabilities(model_id: str, created: str, dataset: str, subset: str) -> np.ndarray:
     """(1, M, C) float32: the saved model's probabilities for every test image, computed now."""
-    x_test = layout.load_dataset(dataset, subset).x_test
-    model = layout.keras_model(model_id, created)
+    x_test = loaders.load_dataset(dataset, subset).x_test
+    model = loaders.keras_model(model_id, created)
     return np.concatenate([models.predict_images(model, x_test[start:start + 1000])
                            for start in range(0, len(x_test), 1000)])[np.newaxis]
 
@@ -43,7 +42,7 @@ def recomputed_probabilities(model_id: str, created: str, dataset: str, subset: 
 def model_probabilities() -> tuple[np.ndarray, str | None]:
     """(epochs, M, C) probabilities for this test set, and why the stored ones could not be used (or None)."""
     try:
-        stored = layout.model_probabilities(card.id, card.created)
+        stored = loaders.model_probabilities(card.id, card.created)
         problem = browse_data.mismatch(data.x_test, data.y_test, stored, class_names)
     except store.CorruptModelError:
         stored, problem = None, "the file holding them is damaged"
@@ -69,62 +68,11 @@ st.caption(f"{as_text(card.label())} — the probabilities the model gave each o
            "of its training; the last epoch's are `model.predict(x_test / 255.0)` of the saved model.")
 
 
-# ## What is being looked at: kept in the session (and the image in ?image=), whichever browser shows it
+# ## What is being looked at: kept in the session (and the image in ?image=), whichever browser shows it (predict_view)
 
 
-def whole(value, low: int, high: int, default):
-    """value when it is an integer in [low, high] (bool excluded), else default."""
-    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool) and low <= value <= high
-    return int(value) if ok else default
-
-
-def checked_view(wanted: dict, current: dict) -> dict:
-    """The view {image, epoch, true_class, result} from wanted, each value checked; current for bad ones."""
-    return {
-        "image": whole(wanted.get("image"), 0, size - 1, current["image"]),
-        "epoch": whole(wanted.get("epoch"), 1, epochs, current["epoch"]),
-        "true_class": (None if wanted.get("true_class", current["true_class"]) is None
-                       else whole(wanted.get("true_class"), 0, len(class_names) - 1, current["true_class"])),
-        "result": wanted.get("result") if wanted.get("result") in RESULTS else current["result"],
-    }
-
-
-def current_view() -> dict:
-    """This session's view of this model; a newly opened model starts at its last epoch."""
-    saved = st.session_state.get(VIEW_KEY) or {}
-    start = {"image": layout.chosen_image_index(size), "epoch": epochs, "true_class": None, "result": "all"}
-    view = checked_view({**saved, "image": start["image"]}, start)
-    if saved.get("model") != card.id:
-        view["epoch"] = epochs
-    st.session_state[VIEW_KEY] = {**view, "model": card.id}
-    return view
-
-
-def set_view(**changes) -> None:
-    """Change the view (checked) and the image the other pages and the URL follow."""
-    view = checked_view(changes, st.session_state[VIEW_KEY])
-    st.session_state[VIEW_KEY] = {**view, "model": card.id}
-    st.session_state["image"] = view["image"]
-
-
-def take_browser_view() -> None:
-    """The in-page browser moved (the student clicked there): the server follows."""
-    set_view(**(image_browser.reported(BROWSER_KEY, "view") or {}))
-
-
-def take_browser_failure() -> None:
-    """The in-page browser could not show the images: browse through the server from now on."""
-    reason = image_browser.reported(BROWSER_KEY, "failed")
-    st.session_state[FAILED_KEY] = {"model": card.id, "reason": str(reason or "no reason given")[:300]}
-
-
-def matching_images(view: dict) -> np.ndarray:
-    """Test indices that pass the view's filters, judged at the view's epoch."""
-    predicted = evaluation.predicted_labels(probabilities[view["epoch"] - 1])
-    return evaluation.filter_indices(data.y_test, predicted, view["true_class"], view["result"])
-
-
-view = current_view()
+views = predict_view.PredictView(card.id, data, probabilities)
+view = views.current_view()
 
 
 # ## What the server shows below either browser: the code, the tutorial's figure, the grid of 15
@@ -179,7 +127,7 @@ def details(view: dict) -> None:
     st.subheader("15 test images at a glance")
     st.caption(f"As in the TensorFlow tutorial, after epoch {epoch}, for the images that match the filters: blue "
                "label = right, red = wrong; the bars show each image's probabilities (red: predicted, blue: true).")
-    matching = matching_images(view)
+    matching = views.matching_images(view)
     if len(matching):
         st.image(grid_png(card.id, epoch, tuple(int(i) for i in matching[:15])),
                  alt=f"{min(15, len(matching))} test images, each with its predicted label, probability and true label "
@@ -192,111 +140,28 @@ def details(view: dict) -> None:
 @st.cache_resource(show_spinner="Packing the test images for your browser…", max_entries=8)
 def browse_payload(model_id: str, created: str, dataset: str, subset: str) -> bytes:
     """The browse_data payload of a model (immutable bytes, shared by every session: the same on every rerun)."""
-    test = layout.load_dataset(dataset, subset)
-    stored = layout.model_probabilities(model_id, created)
+    test = loaders.load_dataset(dataset, subset)
+    stored = loaders.model_probabilities(model_id, created)
     return browse_data.pack(model_id, test.x_test, test.y_test, stored, test.class_names)
-
-
-def browser_failed() -> dict | None:
-    """Why the in-page browser failed for this model in this session, or None."""
-    failure = st.session_state.get(FAILED_KEY)
-    return failure if failure and failure.get("model") == card.id else None
 
 
 @st.fragment
 def page_browser() -> None:
-    if browser_failed():
+    if views.browser_failed():
         st.rerun(scope="app")
     payload = browse_payload(card.id, card.created, card.dataset, card.subset)
-    view = st.session_state[VIEW_KEY]
+    view = st.session_state[predict_view.VIEW_KEY]
     image_browser.image_browser(payload, card.id, {key: view[key] for key in ("image", "epoch", "true_class", "result")},
-                                key=BROWSER_KEY, on_view=take_browser_view, on_failed=take_browser_failure)
+                                key=predict_view.BROWSER_KEY, on_view=views.take_browser_view,
+                                on_failed=views.take_browser_failure)
     st.query_params["image"] = str(view["image"])
     details(view)
-
-
-# ## The browser on the server: every click is a round trip (the fallback)
-
-
-def step(direction: int) -> None:
-    """Move to the previous/next matching image (wrapping around), or a random one (direction 0)."""
-    current = st.session_state[VIEW_KEY]
-    matching = matching_images(current)
-    if len(matching) == 0:
-        return
-    if direction == 0:
-        image = int(np.random.default_rng().choice(matching))
-    elif direction > 0:
-        later = matching[matching > current["image"]]
-        image = int(later[0] if len(later) else matching[0])
-    else:
-        earlier = matching[matching < current["image"]]
-        image = int(earlier[-1] if len(earlier) else matching[-1])
-    set_view(image=image)
-
-
-ANY_CLASS = -1  # the "any" choice of the True class box (a select box shows None as "Choose an option")
-
-
-def widget_changed(widget_key: str, view_key: str) -> None:
-    value = st.session_state[widget_key]
-    set_view(**{view_key: None if view_key == "true_class" and value == ANY_CLASS else value})
-
-
-@st.fragment
-def server_image_browser() -> None:
-    view = st.session_state[VIEW_KEY]
-    index, epoch = view["image"], view["epoch"]
-    st.session_state["predict_index"] = index
-    columns = st.columns([2, 1, 1, 1])
-    columns[0].number_input("Test image index i", 0, size - 1, key="predict_index", on_change=widget_changed,
-                            args=("predict_index", "image"))
-    columns[1].button("◀ Previous", key="predict_previous", on_click=step, args=(-1,), width="stretch")
-    columns[2].button("Next ▶", key="predict_next", on_click=step, args=(1,), width="stretch")
-    columns[3].button("🎲 Random", key="predict_random", on_click=step, args=(0,), width="stretch")
-    st.query_params["image"] = str(index)
-    row, truth = probabilities[epoch - 1][index], int(data.y_test[index])
-    guess = int(np.argmax(row))
-    picture, histogram = st.columns([1, 2])
-    with histogram:  # filled first: the histogram is what a click on "Next" is for, so it is sent first
-        if epochs > 1:
-            st.session_state["predict_epoch"] = epoch
-            st.slider("After epoch", 1, epochs, key="predict_epoch", on_change=widget_changed,
-                      args=("predict_epoch", "epoch"), help="How this image's probabilities changed while the model trained.")
-        st.plotly_chart(plots.probability_bar(row, class_names, truth, title=f"Probabilities after epoch {epoch}"),
-                        key="predict_histogram")
-    with picture:  # the image travels inside the page as a data URI: no second request per click
-        st.html(plots.image_html(data.x_test[index], caption=f"x_test[{index}] — what the model sees", width=224))
-        st.markdown(f"### Predicted: {as_text(class_names[guess])}")
-        st.markdown(f"confidence **{row[guess]:.1%}** · true label **{as_text(class_names[truth])}** · "
-                    + ("right ✅" if guess == truth else "wrong ❌"))
-        st.caption("Confidence is the probability the model gives its predicted class. " + concepts.note("confidence"))
-    details(view)
-
-
-def server_browser() -> None:
-    """Filters (a full rerun) and the image browser (a fragment), all drawn on the server."""
-    st.session_state["predict_filter_class"] = ANY_CLASS if view["true_class"] is None else view["true_class"]
-    st.session_state["predict_filter_result"] = view["result"]
-    left, right = st.columns(2)
-    left.selectbox("True class", [ANY_CLASS, *range(len(class_names))], key="predict_filter_class",
-                   format_func=lambda k: "any" if k == ANY_CLASS else class_names[k], on_change=widget_changed,
-                   args=("predict_filter_class", "true_class"))
-    right.radio("Result", RESULTS, horizontal=True, key="predict_filter_result", on_change=widget_changed,
-                args=("predict_filter_result", "result"))
-    matching = matching_images(view)
-    if len(matching) == 0:
-        st.warning("No test image matches this filter.")
-    predicted = evaluation.predicted_labels(probabilities[view["epoch"] - 1])
-    st.caption(f"{len(matching):,} of {size:,} test images match; accuracy on the whole test set after epoch "
-               f"{view['epoch']}: {evaluation.accuracy(data.y_test, predicted):.2%}.")
-    server_image_browser()
 
 
 # ## Which browser
 
 
-failure = browser_failed()
+failure = views.browser_failed()
 if problem is None and failure is None:
     payload_size = len(browse_payload(card.id, card.created, card.dataset, card.subset))
     if payload_size <= MAX_PAYLOAD_BYTES:
@@ -304,15 +169,15 @@ if problem is None and failure is None:
     else:
         st.info(f"This model's {epochs} epochs of predictions are too large to send to your browser at once "
                 f"({payload_size / 1e6:.0f} MB), so the images are browsed through the server.")
-        server_browser()
+        predict_fallback.server_browser(views, view, details)
 else:
     if failure:
         st.info(f"Your browser could not show the test images here: {failure['reason']}. They are browsed through "
                 "the server instead, so each click waits for it.")
         if st.button("Try the in-page browser again", key="predict_retry_browser"):
-            st.session_state.pop(FAILED_KEY, None)
+            st.session_state.pop(predict_view.FAILED_KEY, None)
             st.rerun()
-    server_browser()
+    predict_fallback.server_browser(views, view, details)
 
 # ## This model: rename or delete it (your own), take it home
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import challenges as challenge_ui
-from dashboard import identity, layout
+from dashboard import identity, layout, loaders, url_choices
 from dashboard.train import lesson_link as train_lesson_link
 from dashboard.train import live as train_live
 from dashboard.train import lr_finder as train_lr_finder
@@ -12,8 +12,8 @@ from dashboard.train import summary as train_summary
 
 layout.setup_page("Train", "🏋️")
 st.title("Train a network")
-name = layout.chosen_dataset()
-data = layout.require_dataset(name)
+name = url_choices.chosen_dataset()
+data = loaders.require_dataset(name)
 num_classes = len(data.class_names)
 
 spec, epochs = train_settings.settings(data)

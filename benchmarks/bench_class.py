@@ -21,7 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import psutil  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
-from benchmarks.bench_dashboard import LOGS, environment, percentile, train_model  # noqa: E402
+from benchmarks.dashboard_harness import LOGS, environment, percentile, train_model  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, give_name, start_app, stop_app  # noqa: E402
 
 

@@ -24,7 +24,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from benchmarks.bench_dashboard import LOGS, environment, percentile, train_model  # noqa: E402
+from benchmarks.dashboard_harness import LOGS, environment, percentile, train_model  # noqa: E402
 from benchmarks.streamlit_client import StreamlitClient  # noqa: E402
 from tests.browser.conftest import start_app, stop_app  # noqa: E402
 

@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from benchmarks.bench_dashboard import LOGS, environment, percentile  # noqa: E402
+from benchmarks.dashboard_harness import LOGS, environment, percentile  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, start_app, stop_app  # noqa: E402
 
 
@@ -142,7 +142,7 @@ def page_switches(playwright_browser, folder: Path, model_id: str, switches: int
 def switch_ratio(counts, switches: int) -> None:
     from playwright.sync_api import sync_playwright
 
-    from benchmarks.bench_dashboard import train_model
+    from benchmarks.dashboard_harness import train_model
     from mnistlib import store
 
     results = {}

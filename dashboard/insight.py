@@ -4,7 +4,7 @@ The computing is mnistlib.insight and mnistlib.hidden_space; the figures are mni
 import numpy as np
 import streamlit as st
 
-from dashboard import layout, map_keyboard
+from dashboard import layout, loaders, map_keyboard
 from mnistlib import concepts, insight, models, plots, store
 from mnistlib import insight_figures as figures
 from mnistlib.names import as_text
@@ -124,7 +124,7 @@ def why_this_answer(card, data, index: int, epoch: int, epochs: int, key: str) -
             st.caption(f"This explains the saved model (after epoch {card.epochs_run}), not epoch {epoch} that the "
                        "histogram shows: only that epoch's predictions were kept, not its weights.")
         try:
-            model = layout.keras_model(card.id, card.created)
+            model = loaders.keras_model(card.id, card.created)
         except store.CorruptModelError:
             st.error(concepts.DAMAGED_MODEL)
             return
@@ -139,11 +139,11 @@ def why_this_answer(card, data, index: int, epoch: int, epochs: int, key: str) -
 def hidden_space_points(model_id: str, created: str, dataset: str, subset: str) -> dict:
     """The test set in the hidden space: {"epochs": [...] or None, "points": (epochs, M, 2) float32,
     "explained": (2,) or None}; the map stored with the model (every epoch), else the final epoch's computed now."""
-    images = layout.load_dataset(dataset, subset).x_test
+    images = loaders.load_dataset(dataset, subset).x_test
     stored = store.load_hidden_map(model_id)
     if stored is not None and stored[1].shape[1] == len(images):
         return {"epochs": [int(epoch) for epoch in stored[0]], "points": stored[1], "explained": None}
-    activations = insight.hidden_activations(layout.keras_model(model_id, created), images)
+    activations = insight.hidden_activations(loaders.keras_model(model_id, created), images)
     projection = insight.fit_projection(activations)
     return {"epochs": None, "points": projection.apply(activations)[None], "explained": projection.explained}
 
@@ -152,14 +152,14 @@ def hidden_space_points(model_id: str, created: str, dataset: str, subset: str) 
 def predicted_per_epoch(model_id: str, created: str, dataset: str, subset: str) -> np.ndarray:
     """(epochs, M) int64 predicted labels after each epoch (stored probabilities), or (1, M) computed now by the
     saved model when the stored ones do not fit this test set."""
-    data = layout.load_dataset(dataset, subset)
+    data = loaders.load_dataset(dataset, subset)
     try:
-        probabilities = layout.model_probabilities(model_id, created)
+        probabilities = loaders.model_probabilities(model_id, created)
         if probabilities.shape[1:] == (len(data.y_test), len(data.class_names)):
             return np.argmax(probabilities, axis=2)
     except store.CorruptModelError:
         pass
-    model = layout.keras_model(model_id, created)
+    model = loaders.keras_model(model_id, created)
     return np.concatenate([np.argmax(models.predict_images(model, data.x_test[start : start + 1000]), axis=1)
                            for start in range(0, len(data.x_test), 1000)])[None]
 

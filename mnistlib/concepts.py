@@ -2,6 +2,8 @@
 
 import math
 
+from mnistlib.training.steps import keras_fit_steps, split_sizes
+
 # The TensorFlow tutorial trains on all 60,000 training images, without a validation split, in Keras's
 # default batches of 32; its progress bar therefore counts ceil(60000 / 32) steps per epoch.
 TUTORIAL_TRAINING_IMAGES = 60000
@@ -195,12 +197,6 @@ def note(name: str) -> str:
 ## The numbers of one training: the same split and batching as the app's training loop
 
 
-def split_sizes(training_images: int, validation_split: float) -> tuple[int, int]:
-    """(images the weights learn from, images held back for validation): the last fraction is held back."""
-    learned_from = math.floor(training_images * (1 - validation_split))  # as Keras and the training loop
-    return learned_from, training_images - learned_from
-
-
 def lab_note(training_images: int, validation_split: float, train_images: int | None, label_noise: float,
              batch_size: int) -> str:
     """What the overfitting lab's settings change here: the images learned from, the same validation images, the
@@ -214,16 +210,6 @@ def lab_note(training_images: int, validation_split: float, train_images: int | 
         text += (f"; {round(label_noise * learned_from):,} of those {learned_from:,} training labels are replaced by a "
                  "wrong class (validation and test labels never)")
     return text + "."
-
-
-def steps_per_epoch(training_images: int, validation_split: float, batch_size: int) -> int:
-    """Optimizer steps per epoch of this app's training: full batches only, the last partial batch is left out."""
-    return split_sizes(training_images, validation_split)[0] // batch_size
-
-
-def keras_fit_steps(training_images: int, validation_split: float, batch_size: int) -> int:
-    """Steps per epoch of Keras's own model.fit(validation_split=…): it keeps the last, smaller batch."""
-    return math.ceil(math.floor(training_images * (1 - validation_split)) / batch_size)
 
 
 def count(number: int, word: str, plural: str | None = None) -> str:
@@ -309,35 +295,3 @@ def compile_fit_note(spec, num_classes: int, parameters: int, training_images: i
         f"4. **step**: {OPTIMIZER_STEPS[spec.optimizer]} ({spec.learning_rate:g}), so that the loss goes down.\n\n"
         + validation
     )
-
-
-# A validation loss this much (relative) above its lowest counts as a rise; smaller changes are epoch-to-epoch noise.
-OVERFITTING_RISE = 0.02
-
-
-def overfitting_verdict(history: list) -> tuple[str, str]:
-    """("overfitting" | "not yet" | "unknown", a sentence) from per-epoch records (loss, val_loss), judged on
-    validation: training loss still falling while validation loss has risen beyond noise from its lowest point."""
-    validation = [record.get("val_loss") for record in history]
-    if not history or any(value is None for value in validation):
-        return "unknown", ("No validation split, so overfitting cannot be judged here: train with a validation "
-                           "split (the test set must not be used to choose settings).")
-    if len(history) < 2:
-        return "unknown", "One epoch makes no curve yet: train for more epochs to see whether validation keeps up."
-    best = min(range(len(history)), key=validation.__getitem__)
-    last = len(history) - 1
-    if best == last:
-        return "not yet", (f"Validation loss is still falling (lowest after the last epoch, {validation[last]:.4f}): "
-                           "no sign of overfitting yet; more epochs may still help.")
-    if validation[last] <= validation[best] * (1 + OVERFITTING_RISE):
-        return "not yet", (f"Validation loss has levelled off: lowest after epoch {best + 1} "
-                           f"({validation[best]:.4f}), {validation[last]:.4f} after the last epoch — within "
-                           f"{OVERFITTING_RISE:.0%} of it, too small a change to call overfitting.")
-    if history[last]["loss"] < history[best]["loss"]:
-        return "overfitting", (
-            f"Validation loss was lowest after epoch {best + 1} ({validation[best]:.4f}) and is higher after epoch "
-            f"{last + 1} ({validation[last]:.4f}), while training loss kept falling ({history[best]['loss']:.4f} → "
-            f"{history[last]['loss']:.4f}): the model has started to **overfit**. About {best + 1} epoch"
-            f"{'s' if best else ''}, or dropout (or more of it), may reduce it.")
-    return "not yet", (f"Validation loss was lowest after epoch {best + 1}, but training loss did not fall after it "
-                       "either: training is unsteady rather than overfitting — a lower learning rate may help.")

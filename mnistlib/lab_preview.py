@@ -9,8 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from mnistlib import concepts
-from mnistlib.training import lab_data
+from mnistlib.training import lab_data, steps
 
 
 class Relabelled(NamedTuple):
@@ -25,7 +24,7 @@ class Relabelled(NamedTuple):
 
 def _training_part(data, validation_split: float, train_images, label_noise: float, seed: int):
     """The training part as the worker makes it (training/worker.py): the last validation_split held back first."""
-    learned_from, _ = concepts.split_sizes(len(data.y_train), validation_split)  # the training loop's split
+    learned_from, _ = steps.split_sizes(len(data.y_train), validation_split)  # the training loop's split
     return lab_data.training_part(data.x_train[:learned_from], data.y_train[:learned_from], train_images,
                                   label_noise, seed, len(data.class_names))
 

@@ -7,6 +7,9 @@ errors is beyond that noise; a smaller one could be chance in which images were 
     verdict = gap_verdict(history, validation_images=6000, lab_settings={"train_images": 500})
     gap_sentence(verdict)   # "After epoch 30, training accuracy is 100.0% and validation accuracy 88.8%: ..."
 
+overfitting_verdict judges the validation loss instead: still falling, levelled off, or risen while the training loss
+kept falling.
+
 numpy-free and streamlit-free: the Train page's end of a run and Compare both call it.
 """
 
@@ -172,3 +175,37 @@ def loss_trend_sentence(history: list) -> str | None:
                 "new ones too.")
     return (f"Validation loss was lowest after epoch {best + 1} ({losses[best]:.4f}) and is {losses[-1]:.4f} after "
             f"the last epoch.")
+
+
+# ## The verdict on the validation loss (the Train page's end of a run)
+
+# A validation loss this much (relative) above its lowest counts as a rise; smaller changes are epoch-to-epoch noise.
+OVERFITTING_RISE = 0.02
+
+
+def overfitting_verdict(history: list) -> tuple[str, str]:
+    """("overfitting" | "not yet" | "unknown", a sentence) from per-epoch records (loss, val_loss), judged on
+    validation: training loss still falling while validation loss has risen beyond noise from its lowest point."""
+    validation = [record.get("val_loss") for record in history]
+    if not history or any(value is None for value in validation):
+        return "unknown", ("No validation split, so overfitting cannot be judged here: train with a validation "
+                           "split (the test set must not be used to choose settings).")
+    if len(history) < 2:
+        return "unknown", "One epoch makes no curve yet: train for more epochs to see whether validation keeps up."
+    best = min(range(len(history)), key=validation.__getitem__)
+    last = len(history) - 1
+    if best == last:
+        return "not yet", (f"Validation loss is still falling (lowest after the last epoch, {validation[last]:.4f}): "
+                           "no sign of overfitting yet; more epochs may still help.")
+    if validation[last] <= validation[best] * (1 + OVERFITTING_RISE):
+        return "not yet", (f"Validation loss has levelled off: lowest after epoch {best + 1} "
+                           f"({validation[best]:.4f}), {validation[last]:.4f} after the last epoch — within "
+                           f"{OVERFITTING_RISE:.0%} of it, too small a change to call overfitting.")
+    if history[last]["loss"] < history[best]["loss"]:
+        return "overfitting", (
+            f"Validation loss was lowest after epoch {best + 1} ({validation[best]:.4f}) and is higher after epoch "
+            f"{last + 1} ({validation[last]:.4f}), while training loss kept falling ({history[best]['loss']:.4f} → "
+            f"{history[last]['loss']:.4f}): the model has started to **overfit**. About {best + 1} epoch"
+            f"{'s' if best else ''}, or dropout (or more of it), may reduce it.")
+    return "not yet", (f"Validation loss was lowest after epoch {best + 1}, but training loss did not fall after it "
+                       "either: training is unsteady rather than overfitting — a lower learning rate may help.")

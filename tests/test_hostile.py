@@ -115,11 +115,11 @@ def test_bad_image_index_links(stored_mnist_model, value):
         assert "is not a test image number" in texts(app) or value.strip().isdigit()
 
 
-# Every page reads ?dataset= through the same function (layout.chosen_dataset): every bad value on one page, and two
+# Every page reads ?dataset= through the same function (url_choices.chosen_dataset): every bad value on one page, and two
 # on every page for its wiring.
 DATASET_CASES = ([("app_pages/dataset.py", value) for value in BAD_DATASETS]
                  + [(path, value) for path in PAGES if path != "app_pages/dataset.py" for value in ("cifar10", "../mnist")])
-# Likewise ?model= (layout.current_model_card): every bad value on Predict, two on each other page that opens a model.
+# Likewise ?model= (loaders.current_model_card): every bad value on Predict, two on each other page that opens a model.
 MODEL_CASES = ([("app_pages/predict.py", value) for value in BAD_MODELS]
                + [(path, value) for path in ("app_pages/mistakes.py", "app_pages/draw.py", "app_pages/insight.py")
                   for value in ("../../etc/passwd", "20261124-201500-3fa9c2")])

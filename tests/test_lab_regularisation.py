@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from mnistlib import cli, config, datasets, models
 from mnistlib.models import ModelSpec
-from mnistlib.training import TrainRequest, early_stopping, loop, worker
+from mnistlib.training import TrainRequest, early_stopping, fast_fit, loop, worker
 
 # Keys computed once on main (commit 3dced50, before these settings existed) for requests without them.
 KEY_ON_MAIN_FULL = "c293b29dd5820d4ce76e282c16d334e9"  # TrainRequest("mnist", ModelSpec(), 5, subset="full")
@@ -80,7 +80,7 @@ def test_the_l2_step_reports_the_loss_without_the_penalty_and_the_penalty_apart(
     expected_loss = float(keras.losses.sparse_categorical_crossentropy(labels, probabilities).numpy().mean())
     expected_penalty = 0.01 * sum(float(np.sum(np.square(layer.kernel.numpy()))) for layer in model.layers
                                   if hasattr(layer, "kernel"))
-    fast = loop.FastFit(model, 32, seed=0)
+    fast = fast_fit.FastFit(model, 32, seed=0)
     loss, _ = fast.run_epoch(tf.constant(images), tf.constant(labels.astype(np.int32)), lambda *_: None, lambda: False)
     assert loss == pytest.approx(expected_loss, rel=1e-4)
     assert fast.epoch_penalty == pytest.approx(expected_penalty, rel=1e-4) and expected_penalty > 0.1

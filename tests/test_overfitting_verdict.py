@@ -1,5 +1,5 @@
 """The gap verdict (mnistlib.overfitting) on hand-made histories: the numbers it says, noise from the number of
-validation images, the lab settings named, and the noisy-labels caveat."""
+validation images, the lab settings named, and the noisy-labels caveat; and the verdict on the validation loss."""
 
 import math
 
@@ -124,3 +124,22 @@ def test_the_loss_trend_is_said_as_facts():
         "Validation loss was lowest after epoch 2 (0.6000) and is 0.6500 after the last epoch.")
     records[0]["val_loss"] = None
     assert overfitting.loss_trend_sentence(records) is None
+
+
+# ## The verdict on the validation loss: overfitting, not yet, or unknown
+
+
+def test_overfitting_is_judged_on_validation():
+    def history(losses, validation_losses):
+        return [{"epoch": index + 1, "loss": loss, "val_loss": validation}
+                for index, (loss, validation) in enumerate(zip(losses, validation_losses, strict=True))]
+
+    verdict, sentence = overfitting.overfitting_verdict(history([0.5, 0.3, 0.2, 0.1], [0.40, 0.30, 0.32, 0.35]))
+    assert verdict == "overfitting" and "lowest after epoch 2 (0.3000)" in sentence and "About 2 epochs" in sentence
+    assert overfitting.overfitting_verdict(history([0.5, 0.3, 0.2], [0.4, 0.3, 0.25]))[0] == "not yet"
+    assert overfitting.overfitting_verdict(history([0.5, 0.6, 0.7], [0.4, 0.5, 0.6]))[0] == "not yet"  # unsteady
+    assert overfitting.overfitting_verdict(history([0.5], [0.4]))[0] == "unknown"
+    assert overfitting.overfitting_verdict([{"epoch": 1, "loss": 0.5, "val_loss": None}])[0] == "unknown"
+    # A rise within noise (0.1500 → 0.1501) is not overfitting; a real rise "may" be reduced, not "would".
+    assert overfitting.overfitting_verdict(history([0.5, 0.3, 0.2], [0.2, 0.1500, 0.1501]))[0] == "not yet"
+    assert "may reduce it" in sentence and "would avoid" not in sentence

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from mnistlib import concepts, datasets, evaluation, insight, models, plots, store, training
+from mnistlib.training import steps
 from tests.conftest import train_and_store
 from tests.page_runs import run_page, texts
 from tests.test_pages_explore import png_bytes
@@ -82,7 +83,7 @@ def test_the_steps_note_gives_the_full_datas_and_the_tutorials_numbers():
     text = concepts.steps_note(60000, 0.1, 32)
     assert text.startswith("**1,687 steps per epoch here**") and "54,000 / 32 = 1,687.5" in text
     assert "the last 16 images" in text and "would run 1,688 steps" in text and "shows 1,875" in text
-    assert concepts.steps_per_epoch(60000, 0.0, 32) == 1875 and "left out" not in concepts.steps_note(60000, 0, 32)
+    assert steps.steps_per_epoch(60000, 0.0, 32) == 1875 and "left out" not in concepts.steps_note(60000, 0, 32)
 
 
 def test_one_step_one_image_and_one_epoch_are_singular():
@@ -119,22 +120,6 @@ def test_the_learning_rate_and_loss_notes_use_the_class_count():
     assert f"= {dense.parameters:,} learned numbers" in concepts.note("dense")
 
 
-def test_overfitting_is_judged_on_validation():
-    def history(losses, validation_losses):
-        return [{"epoch": index + 1, "loss": loss, "val_loss": validation}
-                for index, (loss, validation) in enumerate(zip(losses, validation_losses, strict=True))]
-
-    verdict, sentence = concepts.overfitting_verdict(history([0.5, 0.3, 0.2, 0.1], [0.40, 0.30, 0.32, 0.35]))
-    assert verdict == "overfitting" and "lowest after epoch 2 (0.3000)" in sentence and "About 2 epochs" in sentence
-    assert concepts.overfitting_verdict(history([0.5, 0.3, 0.2], [0.4, 0.3, 0.25]))[0] == "not yet"
-    assert concepts.overfitting_verdict(history([0.5, 0.6, 0.7], [0.4, 0.5, 0.6]))[0] == "not yet"  # unsteady
-    assert concepts.overfitting_verdict(history([0.5], [0.4]))[0] == "unknown"
-    assert concepts.overfitting_verdict([{"epoch": 1, "loss": 0.5, "val_loss": None}])[0] == "unknown"
-    # A rise within noise (0.1500 → 0.1501) is not overfitting; a real rise "may" be reduced, not "would".
-    assert concepts.overfitting_verdict(history([0.5, 0.3, 0.2], [0.2, 0.1500, 0.1501]))[0] == "not yet"
-    assert "may reduce it" in sentence and "would avoid" not in sentence
-
-
 def test_the_concept_notes_state_what_keras_does():
     assert "only for that image" in concepts.note("relu") and "for other images" not in concepts.note("relu")
     assert "square root of a running average" in concepts.note("optimizer")
@@ -145,7 +130,7 @@ def test_the_concept_notes_state_what_keras_does():
     text = concepts.compile_fit_note(spec, 10, model.count_params(), 60000, 5)
     # 54,000 / 32 = 1,687.5: the app's loop runs the 1,687 full batches, Keras's fit also the last partial one.
     assert "the biases 0" in text and "runs 1,687 full batches of 32" in text and "runs 1,688 per epoch" in text
-    assert concepts.keras_fit_steps(60000, 0.1, 32) == 1688 and concepts.steps_per_epoch(60000, 0.1, 32) == 1687
+    assert steps.keras_fit_steps(60000, 0.1, 32) == 1688 and steps.steps_per_epoch(60000, 0.1, 32) == 1687
 
 
 # ## The Dataset page
@@ -245,13 +230,13 @@ def without_commands(text: str) -> bool:
 @pytest.fixture
 def empty_data_dir(tmp_path, monkeypatch):
     """Full data from an empty data folder; the page's dataset cache is cleared before and after."""
-    from dashboard import layout
+    from dashboard import loaders
 
     monkeypatch.setenv("MNISTLIB_SUBSET", "full")
     monkeypatch.setenv("MNISTLIB_DATA_DIR", str(tmp_path))
-    layout.load_dataset.clear()
+    loaders.load_dataset.clear()
     yield tmp_path
-    layout.load_dataset.clear()
+    loaders.load_dataset.clear()
 
 
 def test_missing_data_says_which_button_to_click(empty_data_dir):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mnistlib import datasets, models
-from mnistlib.training import loop
+from mnistlib.training import fast_fit, loop
 
 
 def run(spec, epochs=2):
@@ -16,11 +16,11 @@ def run(spec, epochs=2):
 
 @pytest.mark.parametrize("settings", [{}, {"dropout": 0.3, "optimizer": "rmsprop"}])
 def test_a_reused_compiled_model_trains_exactly_like_a_fresh_one(settings):
-    loop._compiled.clear()
+    fast_fit._compiled.clear()
     run(models.ModelSpec(seed=1, learning_rate=0.003, **settings))  # compiles and leaves a trained model cached
     reused_history, reused_weights, reused = run(models.ModelSpec(seed=2, **settings))
-    assert len(loop._compiled) == 1  # the second job reused the first one's compiled functions
-    loop._compiled.clear()
+    assert len(fast_fit._compiled) == 1  # the second job reused the first one's compiled functions
+    fast_fit._compiled.clear()
     fresh_history, fresh_weights, _ = run(models.ModelSpec(seed=2, **settings))
     assert reused_history == fresh_history
     for reused_weight, fresh_weight in zip(reused_weights, fresh_weights, strict=True):
@@ -29,10 +29,10 @@ def test_a_reused_compiled_model_trains_exactly_like_a_fresh_one(settings):
 
 
 def test_precompiling_leaves_the_model_untouched():
-    loop._compiled.clear()
+    fast_fit._compiled.clear()
     spec = models.ModelSpec(seed=3)
     model = models.build(spec)
-    fast = loop.compiled_for(model, spec)
+    fast = fast_fit.compiled_for(model, spec)
     before = [variable.numpy().copy() for variable in (*fast.model.variables, *fast.model.optimizer.variables)]
     fast.precompile(900)
     after = [variable.numpy() for variable in (*fast.model.variables, *fast.model.optimizer.variables)]
@@ -41,12 +41,12 @@ def test_precompiling_leaves_the_model_untouched():
 
 
 def test_the_cache_keeps_only_the_latest_architectures():
-    loop._compiled.clear()
+    fast_fit._compiled.clear()
     for units in (8, 16, 32, 64, 128):
         spec = models.ModelSpec(hidden_units=units)
-        loop.compiled_for(models.build(spec), spec)
-    assert len(loop._compiled) == loop.CACHED_ARCHITECTURES
-    assert [dict(key)["hidden_units"] for key in loop._compiled] == [16, 32, 64, 128]
+        fast_fit.compiled_for(models.build(spec), spec)
+    assert len(fast_fit._compiled) == fast_fit.CACHED_ARCHITECTURES
+    assert [dict(key)["hidden_units"] for key in fast_fit._compiled] == [16, 32, 64, 128]
 
 
 def test_the_hidden_map_keeps_every_kth_epoch_and_the_last_within_its_budget(monkeypatch):
@@ -97,11 +97,11 @@ def test_warm_up_leaves_the_quick_starts_training_compiled_and_its_data_resident
     from mnistlib.training import worker
 
     monkeypatch.setenv("MNISTLIB_SUBSET", "small")
-    loop._compiled.clear()
+    fast_fit._compiled.clear()
     loop._resident.clear()
     worker.warm_up()
     spec = models.ModelSpec()
     data = worker.dataset("mnist", "small")
-    assert list(loop._compiled) == [loop.architecture_key(spec, len(data.class_names))]
+    assert list(fast_fit._compiled) == [fast_fit.architecture_key(spec, len(data.class_names))]
     images, _ = loop.resident(data.x_train, data.y_train, spec.validation_split)
     assert len(loop._resident) == 1 and len(images) == 900  # already there: the first job copies nothing

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnistlib import concepts, dataset_reorder, datasets, importing, training_order, user_datasets
+from mnistlib import dataset_reorder, datasets, importing, training_order, user_datasets
+from mnistlib.training import steps
 
 pytestmark = pytest.mark.usefixtures("data_dir")  # an empty data folder (conftest.py)
 
@@ -54,8 +55,8 @@ def class_sorted_npz() -> bytes:
 
 
 def held_back(labels: np.ndarray) -> np.ndarray:
-    """Images per class in the part the validation split holds back: the last fraction (concepts.split_sizes)."""
-    learned_from, _ = concepts.split_sizes(len(labels), VALIDATION_SPLIT)
+    """Images per class in the part the validation split holds back: the last fraction (steps.split_sizes)."""
+    learned_from, _ = steps.split_sizes(len(labels), VALIDATION_SPLIT)
     return np.bincount(labels[learned_from:], minlength=len(CLASSES))
 
 

@@ -75,12 +75,12 @@ def explain_script(model_id, image, layerless):
     import streamlit as st
 
     from dashboard import insight as insight_ui
-    from dashboard import layout
+    from dashboard import loaders
     from mnistlib import store
 
     card = store.load_card(model_id)
-    data = layout.load_dataset(card.dataset, card.subset)
-    model = layout.keras_model(card.id, card.created)
+    data = loaders.load_dataset(card.dataset, card.subset)
+    model = loaders.keras_model(card.id, card.created)
     if layerless:
         model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),
                                   keras.layers.Dense(10, activation="softmax")])

@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboard.train.setting import FRACTIONS, Setting, tidy
 from mnistlib import concepts
-from mnistlib.training import lab_data
+from mnistlib.training import lab_data, steps
 
 L2_FACTORS = [0.0, 0.0001, 0.001, 0.01, 0.1]
 MAX_PATIENCE = 50  # the page trains at most 50 epochs
@@ -78,7 +78,7 @@ def captions(training_images: int, validation_split: float, values: dict, batch_
         st.caption(concepts.lab_note(training_images, validation_split, train_images, values["label_noise"],
                                      batch_size))
     if values["augment"]:
-        available, held_back = concepts.split_sizes(training_images, validation_split)
+        available, held_back = steps.split_sizes(training_images, validation_split)
         learned_from = available if train_images is None else min(train_images, available)
         st.caption(f"**Augmentation**: the weights still learn from {learned_from:,} training images, each shown "
                    "randomly shifted, rotated and zoomed, anew every time it is used"

@@ -3,7 +3,7 @@ at the end of a run, whether the model overfits beyond noise (mnistlib.overfitti
 
 import streamlit as st
 
-from dashboard import layout
+from dashboard import loaders
 from mnistlib import concepts, datasets, keras_code, models, overfitting
 from mnistlib.names import as_text
 
@@ -43,12 +43,12 @@ def model_summary(spec: models.ModelSpec, epochs: int, data) -> None:
 def overfitting_summary(state) -> None:
     """At the end of a run: one sentence on the stored model's final training-vs-validation accuracy gap against
     the validation figure's noise, naming the lab settings that changed it (highlighted when beyond noise); then
-    the verdict on the validation loss (concepts.overfitting_verdict), said as plain facts when it would call
+    the verdict on the validation loss (overfitting.overfitting_verdict), said as plain facts when it would call
     "no sign of overfitting" a run whose gap is beyond noise."""
-    card = layout.open_card(state.model_id)
+    card = loaders.open_card(state.model_id)
     if card is None:  # it said why
         return
-    data = layout.require_dataset(card.dataset, card.subset)
+    data = loaders.require_dataset(card.dataset, card.subset)
     verdict = overfitting.card_verdict(card.to_dict(), len(data.y_train))
     sentence = as_text(overfitting.gap_sentence(verdict))
     beyond_noise = verdict is not None and verdict.beyond_noise
@@ -56,7 +56,7 @@ def overfitting_summary(state) -> None:
         st.info(sentence)
     else:
         st.caption(sentence)
-    loss_verdict, loss_sentence = concepts.overfitting_verdict(state.history)
+    loss_verdict, loss_sentence = overfitting.overfitting_verdict(state.history)
     if loss_verdict == "overfitting":
         st.info(loss_sentence + " " + concepts.note("overfitting"))
     elif beyond_noise and loss_verdict == "not yet":

@@ -7,7 +7,7 @@
 Files: requests.py (TrainRequest and its key), events.py (the event vocabulary), jobs.py (Job, JobState),
 trainer.py (Trainer), journal.py (jobs surviving a restart), backends.py (choosing where to train),
 local_pool.py (this machine's processes), dask_cluster.py (a Dask cluster), worker.py (what runs where the
-training runs), loop.py (the compiled training loop).
+training runs), loop.py (the training loop), fast_fit.py (its compiled steps), steps.py (steps per epoch).
 """
 
 from mnistlib.training.backends import ClusterUnavailable

@@ -24,13 +24,13 @@ def warm_up() -> None:
     import numpy as np
 
     from mnistlib import config, datasets, models
-    from mnistlib.training import loop
+    from mnistlib.training import fast_fit, loop
 
     spec = models.ModelSpec()
     try:
         data = dataset("mnist", config.subset())
     except (datasets.DataMissingError, datasets.DataCorruptError):
-        fast = loop.compiled_for(models.build(spec), spec)
+        fast = fast_fit.compiled_for(models.build(spec), spec)
         fast.precompile(64 * spec.batch_size)
         loop.keras_predict(fast.model, np.zeros((loop.PREDICT_BATCH, 28, 28), np.uint8))  # the final test predict
         return
