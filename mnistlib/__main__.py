@@ -1,4 +1,4 @@
-"""Command line: python -m mnistlib {fetch,info,train,models,evaluate,predict}."""
+"""Command line: python -m mnistlib {fetch,info,train,continue,models,evaluate,predict,…}."""
 
 import sys
 

@@ -207,6 +207,15 @@ def build_parser() -> argparse.ArgumentParser:
     cli_lab.add_arguments(train)
     train.set_defaults(run=cli_train.command_train)
 
+    more = commands.add_parser("continue", help="train a stored model for more epochs (a new model: it names its "
+                                                "parent and keeps its history)")
+    more.add_argument("model_id", help="the stored model to continue (python -m mnistlib models lists them)")
+    more.add_argument("--epochs", type=int, default=1, help="more passes over the training images, on from its "
+                                                            "weights and optimizer state (default: %(default)s)")
+    more.add_argument("--name", help="the new model's name (default: the parent's name + N epochs)")
+    more.add_argument("--student", help="whose list the new model goes to (default: the teacher's)")
+    more.set_defaults(run=cli_train.command_continue)
+
     reindex = commands.add_parser("reindex", help="rebuild the model store's index from its folders")
     reindex.set_defaults(run=command_reindex)
 

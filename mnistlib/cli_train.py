@@ -1,5 +1,5 @@
-"""`python -m mnistlib train`: train in the trainer's worker, follow its progress (rich), then print the last
-epoch's training and validation accuracy (choose by validation) before the test figures."""
+"""`python -m mnistlib train` (and `continue MODEL_ID --epochs N`): train in the trainer's worker, follow its progress
+(rich), then print the last epoch's training and validation accuracy (choose by validation) before the test figures."""
 
 import sys
 
@@ -20,12 +20,45 @@ def command_train(arguments) -> int:
     request = TrainRequest(dataset=arguments.dataset, spec=spec, epochs=arguments.epochs,
                            subset=arguments.subset, name=arguments.name, **cli_lab.request_settings(arguments))
     job = get_trainer().submit(request, owner=_owner(arguments.student))
+    return _report(job, f"Training {datasets.info(arguments.dataset).title}: {spec.describe()}, {arguments.epochs} "
+                        f"epochs{cli_lab.describe(request)}")
+
+
+def command_continue(arguments) -> int:
+    """Train a stored model for --epochs more epochs, from its weights and optimizer state (One more epoch on the
+    Train page): a new model that names it as its parent and keeps its whole history."""
+    from mnistlib import dataset_reorder, store
+    from mnistlib.training import continuing, get_trainer
+
+    dataset_reorder.reorder_all()  # as train does: the parent's own dataset in the order the app trains on
+    request = continuing.continuation(arguments.model_id, arguments.epochs, name=arguments.name)
+    _check_data(request)  # before anything is queued: a missing dataset is one line, not a failed training
+    parent = store.load_card(arguments.model_id)
+    job = get_trainer().submit(request, owner=_owner(arguments.student))
+    return _report(job, f"Continuing {parent.name} ({arguments.model_id}, {parent.epochs_run} epochs) for "
+                        f"{arguments.epochs} more epoch{'' if arguments.epochs == 1 else 's'}",
+                   again="Continue it for another number of epochs for a different model.")
+
+
+def _check_data(request) -> None:
+    """ValueError (one sentence) when the request's data cannot be read here, so nothing is queued."""
+    entry = datasets.info(request.dataset)
+    if (request.subset == "full" or entry.custom) and not datasets.is_fetched(request.dataset):
+        fix = f"Run: {datasets.fetch_command(request.dataset)}" if not entry.custom else \
+            datasets.repair_hint(request.dataset)
+        raise ValueError(f"{entry.title}, the data this model was trained on, is missing here. {fix}")
+
+
+def _report(job, announcement: str, again: str = "Use another --seed for a different run.") -> int:
+    """Print what is trained, follow the job's progress, then its figures and model id; 1 if nothing was kept.
+    again: what to do for another model when an identical one is already stored."""
+    from mnistlib.training import get_trainer
+
     if job.snapshot().reused:
         print(f"Already trained exactly this (model {job.snapshot().model_id}): the same data, settings and seed give "
-              "the same model, so it was not trained again. Use another --seed for a different run.")
+              f"the same model, so it was not trained again. {again}")
     else:
-        print(f"Training {datasets.info(arguments.dataset).title}: {spec.describe()}, {arguments.epochs} epochs"
-              f"{cli_lab.describe(request)}, on {get_trainer().backend.description}")
+        print(f"{announcement}, on {get_trainer().backend.description}")
     try:
         state = _follow(job)
     except KeyboardInterrupt:
@@ -45,7 +78,8 @@ def command_train(arguments) -> int:
     if state.status == "finished" and state.message and not state.reused:  # what early stopping did
         print(state.message)
     print(f"test accuracy {state.test_accuracy:.2%}, test loss {state.test_loss:.4f}")
-    print(f"model id {state.model_id} ({state.status}, {len(state.history)} epochs)")
+    parent = f"; it continues model {job.request.parent}" if job.request.parent else ""
+    print(f"model id {state.model_id} ({state.status}, {len(state.history)} epochs{parent})")
     return 0
 
 

@@ -80,3 +80,21 @@ def test_stop_while_paused_on_a_dask_worker_keeps_the_last_finished_epoch(traine
     state = job.wait(120)
     assert state.status == "stopped" and len(state.history) == kept >= 1
     assert store.load_card(state.model_id).epochs_run == kept
+
+
+def test_let_the_queue_go_on_then_resume_on_a_dask_worker(trainer):
+    job = trainer.submit(request(epochs=30, batch_size=8, seed=204), owner=ADA)
+    wait_for(lambda: job.snapshot().epoch >= 2)
+    job.pause(ADA)
+    wait_for(lambda: job.snapshot().status == "paused")
+    job.let_queue_go_on(ADA)
+    wait_for(lambda: job.snapshot().control == "released")
+    kept = job.snapshot().released_model
+    assert store.load_card(kept).epochs_run == len(job.snapshot().history)
+    assert job.resume(ADA).startswith("Resuming: the remaining")
+    final = job.wait(240)
+    assert final.status == "finished", final.message
+    card = store.load_card(final.model_id)
+    assert card.parent == kept and [record["epoch"] for record in card.history] == list(range(1, 31))
+    straight = trainer.submit(request(epochs=30, batch_size=8, seed=204)).wait(240)
+    assert card.history == store.load_card(straight.model_id).history  # as if it had never let go

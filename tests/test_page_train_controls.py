@@ -84,3 +84,35 @@ def test_pause_then_plus_n_refused_then_one_more_epoch_on_the_train_page():
     insight = page_runs.run_page("app_pages/insight.py", {"model": card.id})  # its map holds its own epoch only
     assert ("This model continued another one, so its map was kept only after the epochs it trained itself (from "
             "epoch 21 on).") in page_runs.texts(insight)
+
+
+def test_let_the_queue_go_on_then_resume_is_one_training_on_the_train_page():
+    """Paused, Let the queue go on stores the model of the epoch boundary and frees the worker; Resume queues the rest:
+    the same job, its curves on, and the final model (naming the stored one) is the never-paused training's."""
+    from dashboard import jobs
+    from tests.test_pause_continue import direct_history
+
+    app = page_runs.run_page("app_pages/train.py", {"seed": "5252", "arch": "cnn"}, {"actor": ADA})
+    app.number_input(key="train_epochs").set_value(6).run()
+    app.button(key="train_start").click().run()
+    wait_until(app, lambda: live_data(app)["status_text"].startswith("Training on"))
+    assert app.button(key="train_release").disabled  # only a paused training may
+    app.button(key="train_pause").click().run()
+    assert not app.button(key="train_release").disabled
+    app.button(key="train_release").click().run()
+    assert not app.exception and app.button(key="train_resume") and app.button(key="train_step").disabled
+    job_id = app.session_state["job_id"]
+    wait_until(app, lambda: live_data(app)["status_text"].startswith("Paused, its worker given to the queue"))
+    state = jobs.job(job_id).snapshot()
+    kept = store.load_card(state.released_model)
+    assert live_data(app)["status_text"] == (f"Paused, its worker given to the queue: its model of epoch "
+                                             f"{kept.epochs_run} is stored; Resume queues the remaining epochs.")
+    assert kept.epochs_run == len(state.history) < 6
+    app.button(key="train_resume").click().run()
+    assert not app.exception
+    wait_for_the_end(app)
+    assert app.session_state["job_id"] == job_id  # one training: the same job page all along
+    final = jobs.job(job_id).snapshot()
+    card = store.load_card(final.model_id)
+    assert card.parent == kept.id and [record["epoch"] for record in card.history] == list(range(1, 7))
+    assert card.history == direct_history(jobs.job(job_id).request)  # as if it had never paused

@@ -203,3 +203,15 @@ def test_a_continuation_of_an_augmented_l2_run_equals_the_longer_run_bit_for_bit
     for ours, theirs in zip(child.get_weights(), reference.get_weights(), strict=True):
         np.testing.assert_array_equal(ours, theirs)
     assert store.load_card(state.model_id).history == store.load_card(straight.model_id).history
+
+
+def test_a_cnns_continuation_draws_the_dropout_masks_on_bit_for_bit(trainer):
+    """A .keras file keeps no dropout seed state: the worker puts back the one the parent's training reached."""
+    parent = trainer.submit(request(epochs=2, architecture="cnn", seed=114), owner=ADA).wait(240)
+    assert parent.status == "finished", parent.message
+    state = trainer.submit(continuing.continuation(parent.model_id, 1), owner=ADA).wait(240)
+    straight = trainer.submit(request(epochs=3, architecture="cnn", seed=114)).wait(240)
+    for ours, reference in zip(store.load_model(state.model_id).get_weights(),
+                               store.load_model(straight.model_id).get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, reference)
+    assert store.load_card(state.model_id).history == store.load_card(straight.model_id).history

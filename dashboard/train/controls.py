@@ -1,5 +1,6 @@
-"""The Train page's control of a training: Pause, Resume and Step while it trains; One more epoch and +N epochs once it
-has a model (a new model that continues this one). Who may is checked by the library (Job.pause, …), not here."""
+"""The Train page's control of a training: Pause, Resume and Step while it trains, and Let the queue go on while it is
+paused; One more epoch and +N epochs once it has a model (a new model that continues this one). Who may is checked by
+the library (Job.pause, …), not here."""
 
 import streamlit as st
 
@@ -12,10 +13,19 @@ RENDERED = "train_rendered_control"  # session state: the job's control word whe
 PAUSED_TEXT = "Paused — it keeps its place; other trainings wait for a free worker."
 PAUSING_TEXT = "Pausing after the steps in progress…"
 STEP_HELP = "Train to the end of the epoch in progress (a whole epoch when paused between epochs), then pause."
+RELEASING_TEXT = "Letting the queue go on: its model is stored at the end of this epoch, then its worker is freed…"
+RELEASE_HELP = ("Free its worker for the trainings waiting: at the end of the epoch in progress (at once when it holds "
+                "between epochs) its model is stored, and Resume queues the remaining epochs, which go on from that "
+                "model exactly as if it had never paused.")
 
 
 def status_text(state) -> str | None:
     """The status line of a paused (or pausing) job, or None for every other state."""
+    if state.control == "released" and state.status == "paused":
+        return (f"Paused, its worker given to the queue: its model of epoch {len(state.history)} is stored; Resume "
+                "queues the remaining epochs.")
+    if state.control == "release" and state.status not in ENDED:
+        return RELEASING_TEXT
     if state.status == "paused":
         return PAUSED_TEXT
     if state.control == "pause" and state.status in ("starting", "running"):
@@ -29,8 +39,9 @@ def may_control(state, actor) -> bool:
 
 
 def pause_buttons(job_id: str, state, actor) -> None:
-    """Pause (or Resume) and Step for a training not ended yet (a queued one says it has not started when asked:
-    these buttons are drawn once, not on every poll); one sentence instead for a student who joined it."""
+    """Pause (or Resume), Step and Let the queue go on for a training not ended yet (a queued one says it has not
+    started when asked: these buttons are drawn once, not on every poll); one sentence instead for a student who
+    joined it."""
     if state is None or state.status in ENDED:
         return
     st.session_state[RENDERED] = (job_id, state.control)
@@ -39,8 +50,8 @@ def pause_buttons(job_id: str, state, actor) -> None:
         st.caption(f"{first} started this shared training, so only they (or the teacher) can pause, resume or step "
                    "it: it runs for everyone who joined.")
         return
-    held = state.control == "pause"
-    pause_column, step_column = st.columns(2)
+    held = state.control in ("pause", "release", "released")
+    pause_column, step_column, release_column = st.columns(3)
     # Callbacks run before the script, so the buttons below are drawn from the state the click made.
     if held:
         pause_column.button("Resume", key="train_resume", width="stretch", on_click=_act,
@@ -50,14 +61,17 @@ def pause_buttons(job_id: str, state, actor) -> None:
                             help="Hold the training still: the model stays in its worker's memory, which keeps its "
                                  "place.")
     step_column.button("Step", key="train_step", width="stretch", help=STEP_HELP, on_click=_act,
-                       args=(job_id, "step", actor))
+                       args=(job_id, "step", actor), disabled=state.control in ("release", "released"))
+    release_column.button("Let the queue go on", key="train_release", width="stretch", help=RELEASE_HELP,
+                          on_click=_act, args=(job_id, "let_queue_go_on", actor), disabled=state.control != "pause")
     said = st.session_state.pop(SAID, None)
     if said:
         (st.error if said[0] == "error" else st.caption)(said[1])
 
 
 def _act(job_id: str, action: str, actor) -> None:
-    """A button's callback: ask the job to pause, resume or step (the library says whether it may)."""
+    """A button's callback: ask the job to pause, resume, step or let the queue go on (the library says whether it
+    may)."""
     from mnistlib import store
 
     job = jobs.job(job_id)

@@ -15,7 +15,7 @@ import dataclasses
 
 import numpy as np
 
-from mnistlib import store
+from mnistlib import datasets, store
 from mnistlib.models import ModelSpec
 from mnistlib.store import folders
 from mnistlib.training.jobs import Job
@@ -27,9 +27,13 @@ _NOT_LAB = {"dataset", "spec", "epochs", "subset", "name", "kind", "parent"}
 
 def continuation(model_id: str, epochs: int, name: str | None = None) -> TrainRequest:
     """A request to train the stored model model_id for `epochs` more epochs on its data and settings; ValueError
-    (one sentence) for an unknown model or a number of epochs out of 1..MAX_EPOCHS. Nothing is stored or changed."""
+    (one sentence) for an unknown model, one whose dataset was removed, or a number of epochs out of 1..MAX_EPOCHS.
+    Nothing is stored or changed."""
     store.validate_id(model_id)
     card = parent_card(model_id)
+    if card.dataset not in datasets.available():
+        raise ValueError(f"This model was trained on the dataset {card.dataset}, which is not here any more, so it "
+                         "cannot be continued.")
     lab = {}
     if card.train_images is not None:
         lab.update(train_images=card.train_images, label_noise=card.label_noise)

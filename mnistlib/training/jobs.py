@@ -6,14 +6,11 @@ import dataclasses
 import threading
 
 from mnistlib.store import PermissionDenied
-from mnistlib.training import events, pausing
+from mnistlib.training import events
+from mnistlib.training.job_controls import ENDED, PauseControls
 from mnistlib.training.requests import TrainRequest
 
-ACTIVE = ("queued", "starting", "running", "paused")  # paused: held in its worker's memory, keeping its worker
-ENDED = ("finished", "stopped", "failed")
-PAUSING = "Pausing: it holds still after the steps in progress; the model stays in its worker's memory."
-NOT_YOURS_TO_PAUSE = ("Only the student who started this shared training (or the teacher) can pause, resume or step "
-                      "it, since it runs for everyone who joined. Nothing was changed.")
+ACTIVE = ("queued", "starting", "running", "paused")  # paused: held in its worker (or, released, its model stored)
 STATUS_OF_ENDING = {events.Finished: "finished", events.Stopped: "stopped", events.Failed: "failed"}
 
 
@@ -43,11 +40,14 @@ class JobState:
     reused: bool = False  # an identical model was already stored: nothing was trained
     rate_points: list = dataclasses.field(default_factory=list)  # learning-rate finder: {learning_rate, loss, …}
     result: dict | None = None  # learning-rate finder: its curve (lr_finder.Curve.to_dict())
-    control: str = "run"  # what its first owner last asked: "run" (Resume), "pause" or "step" (pausing.py)
+    # What its first owner last asked (pausing.py): "run" (Resume), "pause", "step", "release" (Let the queue go on:
+    # on to an epoch boundary, then its worker is freed) or "released" (freed: Resume queues the rest, releasing.py)
+    control: str = "run"
+    released_model: str | None = None  # "released": the stored model of the boundary where it let its worker go
     epochs_before: int = 0  # a continuation: its parent's epochs (history starts with them; epochs counts them)
 
 
-class Job:
+class Job(PauseControls):
     """One training request, its owners and its state, updated from events."""
 
     def __init__(self, job_id: str, request: TrainRequest, owners=()):
@@ -59,6 +59,10 @@ class Job:
         self._stop = lambda: None  # set by the Trainer: ask the backend to stop this job
         self._control = lambda word: None  # set by the Trainer: give the backend this job's Pause/Step word
         self._steps = 0  # Step clicks so far: each one's word differs (pausing.step_word)
+        self.task_request = request  # what its worker trains now: after Let the queue go on, the rest (releasing.py)
+        self.release_asked = False  # Let the queue go on was asked (and no Stop since): a Stopped outcome parks it
+        self._requeue = lambda: "Resuming: it goes on from where it held."  # set by the Trainer (releasing.py)
+        self._elapsed_before = 0.0  # training seconds of its earlier workers (after Let the queue go on)
         self._lock = threading.Lock()
         self._ended = threading.Event()
         self._delivered = threading.Condition()  # counts events from the training, see wait_for_events
@@ -128,59 +132,9 @@ class Job:
                     self._state.left_keys.append(actor.key)
                     return (f"You left this shared training; it goes on for the {len(self.owners)} other student(s) "
                             "who asked for exactly the same. Its model will not be in your list.")
+            self.release_asked = False  # a Stop ends it, even while it was letting its worker go
         self._stop()
         return "Stopping: the model as of the last finished epoch is kept."
-
-    # ## Pause, Resume, Step (pausing.py): only its first owner (or the teacher, or the program) may
-
-    def pause(self, actor=None) -> str:
-        """Hold the training still (its model stays in its worker's memory) and return a sentence saying so."""
-        with self._lock:
-            refusal = self._refuse_control(actor)
-            if refusal is None and (self._state.status == "paused" or self._state.control == "pause"):
-                refusal = "It is already paused."
-            if refusal is not None:
-                return refusal
-            self._state.control = "pause"
-        self._control(pausing.PAUSE)
-        return PAUSING
-
-    def resume(self, actor=None) -> str:
-        """Let a paused training go on and return a sentence saying so."""
-        with self._lock:
-            refusal = self._refuse_control(actor)
-            if refusal is None and self._state.status != "paused" and self._state.control == "run":
-                refusal = "It is not paused: it is training."
-            if refusal is not None:
-                return refusal
-            self._state.control = "run"
-        self._control(pausing.RUN)
-        return "Resuming: it goes on from where it held."
-
-    def step(self, actor=None) -> str:
-        """Train to the end of the epoch in progress (a whole epoch when paused between epochs), then pause."""
-        with self._lock:
-            refusal = self._refuse_control(actor)
-            if refusal is not None:
-                return refusal
-            self._steps += 1
-            self._state.control = "step"
-            word = pausing.step_word(self._steps)
-        self._control(word)
-        return "Step: it trains to the end of this epoch, then pauses."
-
-    def _refuse_control(self, actor) -> str | None:
-        """Why this actor may not pause this job now (a sentence), or None; PermissionDenied for a student who is
-        not its first owner. Called with the lock held."""
-        status = self._state.status
-        if status in ENDED:
-            return {"finished": "This training already finished.", "stopped": "This training was already stopped.",
-                    "failed": "This training already ended: it failed."}[status]
-        if actor is not None and not actor.teacher and (not self.owners or self.owners[0].key != actor.key):
-            raise PermissionDenied(NOT_YOURS_TO_PAUSE)
-        if status == "queued":
-            return "This training has not started yet: Pause works once it trains."
-        return None
 
     def wait(self, timeout: float | None = None) -> JobState:
         """Block until the job has ended (or timeout seconds passed); returns the state."""
@@ -200,10 +154,10 @@ class Job:
             elif isinstance(event, events.Progress):
                 state.status = "running"
                 state.epoch, state.batch, state.batches = event.epoch, event.batch, event.batches
-                state.elapsed_seconds = event.elapsed
+                state.elapsed_seconds = self._elapsed_before + event.elapsed
                 done = (event.epoch - 1) + event.batch / event.batches
-                here = done - state.epochs_before  # a continuation's parent epochs took no time in this job
-                state.eta_seconds = state.elapsed_seconds * (state.epochs - done) / here if here > 0 else None
+                here = done - state.epochs_before  # a continuation's parent epochs took no time in this worker
+                state.eta_seconds = event.elapsed * (state.epochs - done) / here if here > 0 else None
                 state.progress.append({"step": round(done, 4), "epoch": event.epoch,
                                        "loss": event.loss, "accuracy": event.accuracy})
             elif isinstance(event, events.RateProgress):
@@ -259,5 +213,6 @@ class Job:
             if self._state.status in ENDED:
                 return
             self._state = JobState(epochs=self.request.epochs, left_keys=self._state.left_keys)
+            self.task_request, self.release_asked, self._elapsed_before = self.request, False, 0.0
         with self._delivered:
             self._events_seen = 0

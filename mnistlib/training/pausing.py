@@ -7,6 +7,9 @@ The server keeps one control word per job where the training can read it — a f
     PAUSE      hold still: the model stays in the worker's memory, and the worker keeps its training slot
     step-N     go on to the end of the epoch in progress (a whole epoch when paused between epochs), then hold
                still again; N counts the Step clicks, so each one is obeyed once
+    release    let the queue go on: at an epoch boundary (held there, or after training on to the end of the epoch
+               in progress) stop, so the server stores the model of that boundary — weights and optimizer state,
+               all a continuation needs to go on bit for bit — and the worker takes the next training (releasing.py)
 
 The training reads the word where it checks Stop, before every chunk of steps (`PauseGate` wraps should_stop):
 paused, it reports Paused and sleeps in POLL_SECONDS naps — no CPU burnt — until the word changes or Stop is asked
@@ -19,7 +22,7 @@ from pathlib import Path
 from mnistlib import atomic_file
 from mnistlib.training import events
 
-RUN, PAUSE, STEP_PREFIX = "run", "pause", "step-"
+RUN, PAUSE, RELEASE, STEP_PREFIX = "run", "pause", "release", "step-"
 POLL_SECONDS = 0.2  # how often a paused training looks at its word again (and at Stop)
 
 
@@ -29,7 +32,7 @@ def step_word(count: int) -> str:
 
 
 def is_word(text) -> bool:
-    return text in (RUN, PAUSE) or (isinstance(text, str) and text.startswith(STEP_PREFIX)
+    return text in (RUN, PAUSE, RELEASE) or (isinstance(text, str) and text.startswith(STEP_PREFIX)
                                     and text[len(STEP_PREFIX):].isdigit())
 
 
@@ -63,7 +66,7 @@ class PauseGate:
         self.paused_seconds = 0.0
         self._step = None  # the step word being obeyed: hold at the next epoch boundary
         self._obeyed = set()  # step words already obeyed (each Step click pauses once)
-        self._at_boundary = False
+        self._at_boundary = True  # before the first epoch is a boundary too
         self._where = (0, 0, 0)  # (epoch, batch, batches) of the last progress
 
     def __repr__(self):
@@ -81,6 +84,8 @@ class PauseGate:
             return True
         word = self._read()
         at_boundary, self._at_boundary = self._at_boundary, False
+        if word == RELEASE:
+            return at_boundary  # stop at the next epoch boundary: the model there is whole
         if self._step is not None and word != self._step:
             self._step = None  # Resume, Pause or a newer Step replaced the one being obeyed
         if self._step is not None:
@@ -88,15 +93,16 @@ class PauseGate:
                 return False
             self._obeyed.add(self._step)
             self._step = None
-            return self._hold()
+            return self._hold(at_boundary=True)
         if word == PAUSE or word in self._obeyed:
-            return self._hold()
+            return self._hold(at_boundary)
         if word.startswith(STEP_PREFIX):
             self._step = word  # train to the end of this epoch, then hold
         return False
 
-    def _hold(self) -> bool:
-        """Report Paused and sleep until the word lets go (Resumed) or Stop is asked (True)."""
+    def _hold(self, at_boundary: bool) -> bool:
+        """Report Paused and sleep until the word lets go (Resumed) or Stop is asked (True); Let the queue go on
+        stops here at a boundary (True), else trains on to the end of the epoch (Resumed)."""
         self._emit(events.Paused(self.job_id, *self._where))
         started = time.monotonic()
         try:
@@ -104,6 +110,8 @@ class PauseGate:
                 if self._should_stop():
                     return True
                 word = self._read()
+                if word == RELEASE and at_boundary:
+                    return True
                 if word != PAUSE and word not in self._obeyed:
                     if word.startswith(STEP_PREFIX):
                         self._step = word

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 
 from mnistlib import datasets, store, user_datasets
-from mnistlib.training import backends, continuing, events, journal, shared_jobs
+from mnistlib.training import backends, continuing, events, journal, recorded, releasing, shared_jobs
 from mnistlib.training.jobs import ACTIVE, ENDED, STATUS_OF_ENDING, Job
 from mnistlib.training.requests import TrainRequest
 
@@ -43,7 +43,7 @@ class Trainer:
         self._shared = shared_jobs.SharedJobs(self) if journal_jobs else None
         threading.Thread(target=self._dispatch, daemon=True, name="mnistlib-events").start()
         if journal_jobs:
-            self._recover()
+            recorded.recover(self)
             self._shared.start()
 
     def __repr__(self):
@@ -93,21 +93,23 @@ class Trainer:
         job._position = lambda: self.queue_position(job)
         job._stop = lambda: self._stop(job)
         job._control = lambda word: self.backend.control(job.id, word)
+        job._requeue = lambda: releasing.requeue(self, job)  # Resume after Let the queue go on
         self._jobs[job.id] = job
         self._order.append(job.id)
 
     def _start(self, job: Job) -> None:
         """Hand a job to the backend (called with the lock held); a class's own dataset travels with it to a backend
         that cannot read this disk (needs_arrays)."""
+        task = job.task_request  # the request, or after Let the queue go on the rest of it (releasing.py)
         try:
-            extra = {"arrays": self._arrays(job.request)} if self._sends_data(job.request) else {}
-            if job.request.parent is not None:  # the model it continues travels with it (a worker has no store)
-                extra["parent"] = continuing.parent_of(job.request)
+            extra = {"arrays": self._arrays(task)} if self._sends_data(task) else {}
+            if task.parent is not None:  # the model it continues travels with it (a worker has no store)
+                extra["parent"] = continuing.parent_of(task)
         except (ValueError, RuntimeError, LookupError) as error:  # removed or damaged since the request was made
             job.future = Future()
             job.future.set_result(events.failed(f"This training could not start: {error}"))
         else:
-            job.future = self.backend.submit(job.id, job.request.to_dict(), **extra)
+            job.future = self.backend.submit(job.id, task.to_dict(), **extra)
         job.future.add_done_callback(lambda future, job=job: self._hand_over(job, future))
 
     def _sends_data(self, request: TrainRequest) -> bool:
@@ -132,6 +134,9 @@ class Trainer:
             pass
 
     def _stop(self, job: Job) -> None:
+        if job.snapshot().control == "released":  # nothing runs: it ends with its stored model
+            releasing.stop(self, job)
+            return
         self.backend.stop(job.id)
         if job.future is not None and job.future.cancel():
             self._conclude(job, events.Outcome("Stopped"))
@@ -181,6 +186,8 @@ class Trainer:
         """Store the outcome's model for every owner and end the job with the matching event."""
         # Its last progress events can still be on their way (another queue, another thread): apply them first.
         job.wait_for_events(outcome.events_sent, timeout=EVENTS_GRACE_SECONDS)
+        if releasing.parks(self, job, outcome):
+            return  # it let its worker go for the queue, its model stored: it waits for Resume
         model_id = None
         if outcome.model is not None and outcome.kind != "Failed":
             try:
@@ -194,6 +201,10 @@ class Trainer:
             kind = events.Finished if finished else events.Stopped
             ending = kind(job.id, model_id, outcome.history, outcome.test_loss, outcome.test_accuracy, outcome.message,
                           outcome.result)
+        self._end(job, ending, model_id)
+
+    def _end(self, job: Job, ending, model_id: str | None) -> None:
+        """End job with ending (Finished, Stopped or Failed): off the active list, the claim released, journalled."""
         with self._lock:
             if self._active.get(job.key) is job:
                 del self._active[job.key]
@@ -206,7 +217,7 @@ class Trainer:
     def _store(self, job: Job, outcome: events.Outcome) -> str:
         with self._lock:
             owners = list(job.owners)
-        probabilities = continuing.every_epoch(job.request, outcome.probabilities)
+        probabilities = continuing.every_epoch(job.task_request, outcome.probabilities)
         card = store.save(outcome.model, outcome.card, probabilities, owners=owners,
                           hidden_map=outcome.hidden_map)
         with self._lock:  # students who joined while it was being saved
@@ -223,31 +234,9 @@ class Trainer:
             return None
         job = self._jobs.get(job_id)
         if job is None and self._journal:
-            job = self._from_journal(job_id)
+            job = recorded.from_journal(job_id)
         if job is None and self._shared is not None:
             job = self._shared.adopt(job_id)  # one another server process trains
-        return job
-
-    def _from_journal(self, job_id: str) -> Job | None:
-        """An ended job of an earlier server run, rebuilt from its record (None if unknown or unreadable)."""
-        try:
-            row = journal.load(job_id)
-            if row is None or row["status"] in ACTIVE:
-                return None
-            job = continuing.new_job(row["id"], TrainRequest.from_dict(row["request"]), row["owners"])
-        except (ValueError, KeyError, TypeError):
-            return None
-        if row["status"] == "failed" or row["model_id"] is None:
-            job.apply(events.Failed(job.id, row["message"]) if row["status"] == "failed"
-                      else events.Stopped(job.id, None, [], message=row["message"]))
-            return job
-        try:
-            card = store.load_card(row["model_id"])
-        except (store.ModelNotFoundError, store.CorruptModelError):
-            job.apply(events.Failed(job.id, "This training's model has been deleted since."))
-            return job
-        kind = events.Finished if row["status"] == "finished" else events.Stopped
-        job.apply(kind(job.id, card.id, card.history, card.test_loss, card.test_accuracy, row["message"]))
         return job
 
     def queue_position(self, job: Job) -> int:
@@ -256,31 +245,10 @@ class Trainer:
             if job.id not in self._jobs:
                 return 0
             earlier = self._order[: self._order.index(job.id)]
-            return sum(1 for other in earlier if self._jobs[other]._state.status in ACTIVE)
+            return sum(1 for other in earlier if self._jobs[other]._state.status in ACTIVE
+                       and self._jobs[other]._state.control != "released")  # a released one holds no worker
 
     # ## A restart, and the end
-
-    def _recover(self) -> None:
-        """Queue again what the last server had queued; fail what it was running (it is lost)."""
-        self._server_lock = journal.claim_server()
-        if self._server_lock is None:
-            return  # another live server owns these jobs
-        journal.prune()
-        for row in journal.unfinished():
-            if self._shared.recovers(row):
-                continue  # claimed in the shared queue: taken over there
-            if row["status"] != "queued":
-                journal.update(row["id"], "failed", journal.RESTARTED)
-                continue
-            try:
-                job = continuing.new_job(row["id"], TrainRequest.from_dict(row["request"]), row["owners"])
-            except (ValueError, KeyError, TypeError) as error:
-                journal.update(row["id"], "failed", f"This queued training could not be read back ({error}).")
-                continue
-            with self._lock:
-                self._register(job)
-                self._active.setdefault(job.key, job)
-                self._start(job)
 
     def shutdown(self) -> None:
         """Stop every job and end the backend (nothing is left behind, not even a zombie process)."""

@@ -87,8 +87,9 @@ def _train(job_id, request: TrainRequest, emit, should_stop, where, arrays, read
         return _find_learning_rate(job_id, spec, data, emit, should_stop)
     started = time.monotonic()
     # A continuation starts from its parent's weights and optimizer state; its epochs are numbered on from there.
-    model = load_keras(parent["model"]) if parent else \
-        models.build(spec, num_classes=len(data.class_names), l2=request.l2)
+    model = models.build(spec, num_classes=len(data.class_names), l2=request.l2)
+    if parent:
+        model = with_dropout_seeds(load_keras(parent["model"]), model)
     before = list(parent["history"]) if parent else []
     total = len(before) + request.epochs
     gate = pausing.PauseGate(job_id, read_word or (lambda: pausing.RUN), should_stop, emit)
@@ -188,6 +189,20 @@ def load_keras(model_bytes: bytes):
         path = Path(folder) / "model.keras"
         path.write_bytes(model_bytes)
         return keras.saving.load_model(path)
+
+
+def with_dropout_seeds(loaded, fresh):
+    """loaded (a parent's .keras) with the dropout seeds its training had reached: a .keras file does not keep a
+    SeedGenerator's state, so loading draws new ones. The training's are the freshly built model's seeds (the same
+    spec seeds them), advanced by one draw per optimizer step (each Dropout draws once a step)."""
+    steps = int(loaded.optimizer.iterations.numpy())
+    for layer, built in zip(loaded.layers, fresh.layers, strict=True):
+        generator, original = getattr(layer, "seed_generator", None), getattr(built, "seed_generator", None)
+        if generator is not None and original is not None:
+            state = original.state.numpy()
+            state[1] = steps
+            generator.state.assign(state)
+    return loaded
 
 
 def keras_bytes(model) -> bytes:
