@@ -7,6 +7,7 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 
 from mnistlib.names import as_chart_text
+from mnistlib.plots import MARK_EDGE, OKABE_ITO
 
 # Red where more ink raises the probability, blue where it lowers it, see-through near zero (the image shows).
 DIVERGING = [[0.0, "rgba(33,102,172,0.95)"], [0.5, "rgba(247,247,247,0)"], [1.0, "rgba(178,24,43,0.95)"]]
@@ -27,19 +28,15 @@ GRAD_CAM_HOW_TO_READ = (
 )
 
 
-# Okabe & Ito's colour-blind-safe palette (black first: the mistakes' rings are black too, but larger and open).
-OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
 # One marker shape per class, so that classes sharing a colour (the 9th and 10th) or a colour-blind reader's
 # look-alikes still differ; all drawn by WebGL (Scattergl).
 CLASS_SYMBOLS = ["circle", "square", "diamond", "triangle-up", "cross", "x", "triangle-down", "star", "pentagon",
                  "hexagon"]
-# Every dot has this dark edge: the light Okabe–Ito colours (yellow, orange, sky blue) are under 3:1 against the
-# white page, and the edge (12.6:1) gives each mark the 3:1 of WCAG 1.4.11 whatever its fill.
-MARK_EDGE = "#333333"
 
 
 def class_colours(count: int) -> list[str]:
-    """One colour per class from the Okabe–Ito palette, repeating after 8 (the shapes tell those apart)."""
+    """One colour per class from the Okabe–Ito palette (plots.OKABE_ITO), repeating after 8 (the shapes tell those
+    apart); every dot gets a MARK_EDGE outline for the light colours' contrast."""
     return [OKABE_ITO[index % len(OKABE_ITO)] for index in range(count)]
 
 
