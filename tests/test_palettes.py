@@ -5,6 +5,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from dashboard.compare_curves import two_runs_figure
 from mnistlib import board, plots
 from mnistlib import insight_figures as figures
 from tests.test_map_keyboard import contrast
@@ -28,7 +29,8 @@ def test_the_palette_is_okabe_and_itos_in_one_place():
     assert plots.OKABE_ITO == ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
                                "#000000"]
     assert figures.OKABE_ITO is plots.OKABE_ITO and figures.MARK_EDGE == plots.MARK_EDGE  # reused, not copied
-    assert contrast(plots.MARK_EDGE, WHITE) >= 3
+    assert set(plots.MODEL_COLOURS) <= set(plots.OKABE_ITO)
+    assert all(contrast(colour, WHITE) >= 3 for colour in (*plots.MODEL_COLOURS, plots.MARK_EDGE))
     # The light ones that need the outline: orange, sky blue and yellow.
     assert [colour for colour in plots.OKABE_ITO if contrast(colour, WHITE) < 3] == ["#E69F00", "#56B4E9", "#F0E442"]
 
@@ -45,6 +47,27 @@ def test_the_boards_architectures_differ_by_colour_and_shape_in_a_legend():
     assert len({marker.symbol for marker in markers[:7]}) == 7  # the known two and five others, all different
     assert all(outlined_or_dark(marker) for marker in markers)
     assert all(marker.opacity in (None, 1) for marker in markers)  # a see-through fill would lose contrast
+
+
+def test_compares_per_class_bars_differ_by_colour_pattern_and_letter():
+    errors = [np.array([0.1, 0.0, 0.25]), np.array([0.05, 0.2, 0.0])]
+    figure = plots.per_class_error_bars(errors, ["0", "1", "<b>2</b>"])
+    first, second = figure.data
+    assert [first.name, second.name] == ["model A", "model B"] and figure.layout.barmode == "group"
+    assert (first.marker.color, second.marker.color) == plots.MODEL_COLOURS
+    assert first.marker.pattern.shape != second.marker.pattern.shape and second.marker.pattern.shape
+    assert list(first.text) == ["A"] * 3 and list(second.text) == ["B"] * 3
+    assert all(outlined_or_dark(bar.marker) for bar in figure.data)
+    np.testing.assert_allclose(second.y, errors[1])
+    assert list(first.x) == ["0", "1", "&lt;b&gt;2&lt;/b&gt;"]  # class names shown as text, never as markup
+
+
+def test_compares_curves_use_the_same_colours_for_a_and_b():
+    history = [{"epoch": 1, "loss": 1.0, "accuracy": 0.5, "val_loss": 1.1, "val_accuracy": 0.4}]
+    figure = two_runs_figure([("A", "first", history), ("B", "second", history)])
+    by_run = {trace.legendgroup.split("-")[0]: trace.line.color for trace in figure.data}
+    assert by_run == {"A": plots.MODEL_COLOURS[0], "B": plots.MODEL_COLOURS[1]}
+    assert len({trace.marker.symbol for trace in figure.data}) == 2
 
 
 def test_the_maps_classes_are_outlined():
