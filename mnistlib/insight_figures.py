@@ -133,23 +133,6 @@ def saliency_figure(image, saliency, gradient_times_input, class_name: str) -> g
                                    ("gradient × input", gradient_times_input, "diverging")])
 
 
-def saliency_summary(gradient_times_input, class_name: str, strongest: int = 20) -> str:
-    """The gradient × input map (28, 28) in one sentence, for a screen reader: how many inked pixels count for and
-    against the class, and the rows and columns (0 = top left) of the strongest ones for it."""
-    values = np.asarray(gradient_times_input, dtype=np.float64)
-    positive, negative = int((values > 0).sum()), int((values < 0).sum())
-    if positive == 0:
-        return f"In words: no inked pixel raises the probability of {class_name}; {negative} lower it."
-    order = np.argsort(-values, axis=None, kind="stable")[: min(strongest, positive)]
-    rows, columns = np.unravel_index(order, values.shape)
-    def span(name: str, where) -> str:
-        return f"{name} {where.min()}" if where.min() == where.max() else f"{name}s {where.min()}–{where.max()}"
-
-    return (f"In words: {positive} inked pixels raise the probability of {class_name} and {negative} lower it; the "
-            f"{len(order)} that raise it most lie in {span('row', rows)} and {span('column', columns)} of the "
-            f"{values.shape[0]}×{values.shape[1]} image (0 = top left).")
-
-
 ## Convolutions
 
 
