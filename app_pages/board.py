@@ -159,8 +159,9 @@ else:
         model_panel(selected)
 st.plotly_chart(board.accuracy_figure(entries), key="board_chart")
 without = sum(entry.val_accuracy is None for entry in entries)
-st.caption("Each point is a model: further right, more parameters; higher, a larger fraction of its validation images right (validation sets may differ in size). Hover a "
-           "point to see who trained it and its settings."
+st.caption("Each point is a model: further right, more parameters; higher, a larger fraction of its validation images right (validation sets may differ in size). Each "
+           "architecture has its own colour and shape, named in the legend (Dense: blue circles, CNN: vermillion "
+           "diamonds). Hover a point to see who trained it and its settings."
            + (f" {without:,} model(s) trained without a validation split are not drawn." if without else "")
            + (" Different datasets are mixed here, and their accuracies do not compare: choose one dataset above."
               if dataset == ALL else ""))

@@ -103,11 +103,10 @@ per_class = [evaluation.per_class_metrics(data.y_test, predicted, len(names))["a
 chart_column, table_column = st.columns([3, 2], gap="large")
 with chart_column:
     # Accuracies near 100% make equal-looking bars; the share of wrong answers shows the differences.
-    errors = pd.DataFrame({"A": 1 - per_class[0], "B": 1 - per_class[1]},
-                          index=pd.Index(names, name="class"))
-    st.bar_chart(errors, stack=False, x_label="true class", y_label="share wrong",
-                 color=["#1f77b4", "#ff7f0e"], height=320, sort=False)
-    st.caption("Lower is better. Hover a bar for its value.")
+    st.plotly_chart(plots.per_class_error_bars([1 - per_class[0], 1 - per_class[1]], names),
+                    key="compare_per_class_chart")
+    st.caption("Lower is better. Each bar is lettered with its model: A plain vermillion (red-orange), B hatched blue. Hover a bar "
+               "for its value; the table beside it has every number.")
 with table_column:
     percent = st.column_config.NumberColumn(format="percent")
     st.dataframe(pd.DataFrame({"class": names, "A": per_class[0].round(4), "B": per_class[1].round(4),

@@ -1,17 +1,18 @@
 """Compare's training curves: two runs on one chart (accuracy and loss, training and validation of each), and
 under it each run's final gap between training and validation accuracy, judged against noise (mnistlib.overfitting).
 
-Colours are Okabe–Ito's orange and blue (told apart with the common colour blindnesses); training is a solid line,
+Colours are Okabe–Ito's vermillion and blue (plots.MODEL_COLOURS, as on the page's other charts: told apart with
+the common colour blindnesses, each 3:1 or more against the page); training is a solid line,
 validation a dashed one, and A's markers are circles, B's squares, so nothing is said by colour alone.
 """
 
 import plotly.graph_objects as go
 import streamlit as st
 
-from mnistlib import overfitting
+from mnistlib import overfitting, plots
 from mnistlib.names import as_chart_text, as_text
 
-RUN_COLOURS = ("#E69F00", "#0072B2")  # Okabe–Ito orange, blue: run A, run B
+RUN_COLOURS = plots.MODEL_COLOURS  # run A, run B
 RUN_SYMBOLS = ("circle", "square")
 KIND_DASHES = {"training": "solid", "validation": "dash"}
 METRICS = (("accuracy", "accuracy"), ("loss", "loss"))  # (record key, panel title), left to right
@@ -52,7 +53,7 @@ def compare_curves(runs) -> None:
     st.subheader("Both training curves")
     figure = two_runs_figure([(letter, card.name, card.history) for letter, card, _ in runs])
     st.plotly_chart(figure, key="compare_curves")
-    st.caption("Solid lines: training; dashed: validation. A is orange with circles, B blue with squares. "
+    st.caption("Solid lines: training; dashed: validation. A is vermillion with circles, B blue with squares. "
                "The gap is training minus validation accuracy after the last epoch.")
     for letter, card, training_set_size in runs:
         verdict = overfitting.card_verdict(card.to_dict(), training_set_size)

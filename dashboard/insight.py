@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import layout, loaders, map_keyboard
 from mnistlib import concepts, insight, models, plots, store
+from mnistlib import figure_summaries as summaries
 from mnistlib import insight_figures as figures
 from mnistlib.names import as_text
 
@@ -45,8 +46,8 @@ def explain_image(model, image, class_names, key: str, true_label: int | None = 
                                                 class_names[predicted]), key=f"{key}_saliency")
         st.caption(figures.SALIENCY_HOW_TO_READ + " The saliency is the gradient of the probability of "
                    f"{as_text(class_names[predicted])} with respect to each pixel (pixels scaled 0–1), computed with "
-                   "`tf.GradientTape`. " + figures.saliency_summary(explanation.gradient_times_input,
-                                                                    as_text(class_names[predicted])))
+                   "`tf.GradientTape`. " + summaries.saliency_summary(explanation.gradient_times_input,
+                                                                      as_text(class_names[predicted])))
     if parts.convolutions:
         with tabs[2]:
             _convolutions(model, image, explanation, class_names, key)
@@ -66,7 +67,15 @@ def _hidden_units(model, image, explanation, class_names, key: str) -> None:
     active = int(np.count_nonzero(explanation.activations))
     st.caption(f"The {units} units of the last hidden layer for this image, unit 0 top left: darker means a larger "
                f"output; {units - active} of them are exactly 0 (ReLU). Outlined in red: the units that pushed "
-               f"hardest toward {as_text(class_names[explanation.predicted])}.")
+               f"hardest toward {as_text(class_names[explanation.predicted])}. "
+               + summaries.activation_summary(explanation.activations))
+    # A toggle, not an expander: the explanation may itself be in one, and Streamlit does not nest expanders.
+    if st.toggle("Show the activations as a table", key=f"{key}_activations_table"):
+        # The class name as typed: a table shows text as it is (no Markdown to escape).
+        st.dataframe(summaries.activation_table(explanation.activations,
+                                                explanation.contributions[:, explanation.predicted],
+                                                class_names[explanation.predicted]),
+                     hide_index=True, key=f"{key}_activations_rows")
     fixed = insight.templates_are_fixed(model)
     columns = st.columns(2)
     for column, (target, chosen) in zip(columns, toward.items(), strict=True):
@@ -91,12 +100,19 @@ def _convolutions(model, image, explanation, class_names, key: str) -> None:
     """Each convolution's feature maps and Grad-CAM over the image."""
     st.plotly_chart(figures.overlays_figure(image, [(f"Grad-CAM for {class_names[explanation.predicted]}",
                                                      explanation.grad_cam, "heat")]), key=f"{key}_grad_cam")
-    st.caption(figures.GRAD_CAM_HOW_TO_READ)
+    answer = as_text(class_names[explanation.predicted])
+    st.caption(figures.GRAD_CAM_HOW_TO_READ + " " + summaries.grad_cam_summary(explanation.grad_cam, answer))
+    if st.toggle("Show Grad-CAM's share of the heat as a table", key=f"{key}_grad_cam_table"):
+        percent = st.column_config.NumberColumn(format="percent")
+        table = summaries.heat_table(explanation.grad_cam)
+        st.dataframe(table, hide_index=True, key=f"{key}_grad_cam_rows",
+                     column_config={column: percent for column in list(table)[1:]})
     for name, maps in insight.feature_maps(model, image):
         height, width, filters = maps.shape
         st.markdown(f"**{name}**: {filters} feature maps of {height}×{width}")
         st.image(plots.figure_png(figures.feature_maps_figure(maps), dpi=70),
                  alt=f"{filters} feature maps of {height}×{width} from {name}")
+        st.caption(summaries.feature_maps_summary(maps))
     st.caption("Each square is one filter's output over the image after ReLU (bright = strong response, black = "
                "0), all on one scale per layer. The first convolution responds to small strokes and edges; the "
                "second, after pooling, to combinations of them on a coarser grid.")

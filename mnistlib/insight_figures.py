@@ -7,6 +7,7 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 
 from mnistlib.names import as_chart_text
+from mnistlib.plots import MARK_EDGE, OKABE_ITO
 
 # Red where more ink raises the probability, blue where it lowers it, see-through near zero (the image shows).
 DIVERGING = [[0.0, "rgba(33,102,172,0.95)"], [0.5, "rgba(247,247,247,0)"], [1.0, "rgba(178,24,43,0.95)"]]
@@ -27,19 +28,15 @@ GRAD_CAM_HOW_TO_READ = (
 )
 
 
-# Okabe & Ito's colour-blind-safe palette (black first: the mistakes' rings are black too, but larger and open).
-OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
 # One marker shape per class, so that classes sharing a colour (the 9th and 10th) or a colour-blind reader's
 # look-alikes still differ; all drawn by WebGL (Scattergl).
 CLASS_SYMBOLS = ["circle", "square", "diamond", "triangle-up", "cross", "x", "triangle-down", "star", "pentagon",
                  "hexagon"]
-# Every dot has this dark edge: the light Okabe–Ito colours (yellow, orange, sky blue) are under 3:1 against the
-# white page, and the edge (12.6:1) gives each mark the 3:1 of WCAG 1.4.11 whatever its fill.
-MARK_EDGE = "#333333"
 
 
 def class_colours(count: int) -> list[str]:
-    """One colour per class from the Okabe–Ito palette, repeating after 8 (the shapes tell those apart)."""
+    """One colour per class from the Okabe–Ito palette (plots.OKABE_ITO), repeating after 8 (the shapes tell those
+    apart); every dot gets a MARK_EDGE outline for the light colours' contrast."""
     return [OKABE_ITO[index % len(OKABE_ITO)] for index in range(count)]
 
 
@@ -134,23 +131,6 @@ def saliency_figure(image, saliency, gradient_times_input, class_name: str) -> g
     """The image, its saliency and its gradient × input for the class class_name, red/blue over the image."""
     return overlays_figure(image, [(f"saliency for {class_name}", saliency, "diverging"),
                                    ("gradient × input", gradient_times_input, "diverging")])
-
-
-def saliency_summary(gradient_times_input, class_name: str, strongest: int = 20) -> str:
-    """The gradient × input map (28, 28) in one sentence, for a screen reader: how many inked pixels count for and
-    against the class, and the rows and columns (0 = top left) of the strongest ones for it."""
-    values = np.asarray(gradient_times_input, dtype=np.float64)
-    positive, negative = int((values > 0).sum()), int((values < 0).sum())
-    if positive == 0:
-        return f"In words: no inked pixel raises the probability of {class_name}; {negative} lower it."
-    order = np.argsort(-values, axis=None, kind="stable")[: min(strongest, positive)]
-    rows, columns = np.unravel_index(order, values.shape)
-    def span(name: str, where) -> str:
-        return f"{name} {where.min()}" if where.min() == where.max() else f"{name}s {where.min()}–{where.max()}"
-
-    return (f"In words: {positive} inked pixels raise the probability of {class_name} and {negative} lower it; the "
-            f"{len(order)} that raise it most lie in {span('row', rows)} and {span('column', columns)} of the "
-            f"{values.shape[0]}×{values.shape[1]} image (0 = top left).")
 
 
 ## Convolutions

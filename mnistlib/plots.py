@@ -20,6 +20,14 @@ from mnistlib.names import as_chart_text
 RIGHT, WRONG, OTHER = "#1f5fbf", "#d62728", "#767676"
 RIGHT_MARK, WRONG_MARK = "✓", "✗"  # right and wrong said by a mark too, never by the colour alone
 
+# Okabe & Ito's colour-blind-safe palette, the app's one list of categorical colours (the map's classes, the board's
+# architectures, Compare's two models). Orange, sky blue and yellow are under 3:1 against the white page (2.3, 2.3
+# and 1.3:1): marks filled with them get a MARK_EDGE outline (12.6:1), which gives WCAG 1.4.11's 3:1 whatever the fill.
+OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
+MARK_EDGE = "#333333"
+# Compare's model A and model B, on every chart of the page: vermillion (3.9:1) and blue (5.2:1).
+MODEL_COLOURS = (OKABE_ITO[5], OKABE_ITO[4])
+
 
 ## The TensorFlow tutorial's figures (matplotlib)
 
@@ -168,6 +176,25 @@ def bar_roles(names, predicted: int, true_label=None) -> list[str]:
     else:
         roles[predicted], roles[int(true_label)] = f"predicted {WRONG_MARK}", "true"
     return [f"{name}<br>{role}" if role else name for name, role in zip(names, roles, strict=True)]
+
+
+def per_class_error_bars(errors, class_names, models=("A", "B"), height: int = 320) -> go.Figure:
+    """Grouped bars of each model's share of wrong answers per class (errors: one (classes,) array of 0–1 per model),
+    in MODEL_COLOURS; the second model's bars also hatched and every bar lettered, so colour is never the only cue."""
+    names = [as_chart_text(name) for name in class_names]
+    bars = []
+    for index, (letter, shares) in enumerate(zip(models, errors, strict=True)):
+        # An outline (MARK_EDGE) keeps even a hatched or low bar's edge at 3:1 against the page.
+        marker = dict(color=MODEL_COLOURS[index % 2], line=dict(color=MARK_EDGE, width=1),
+                      pattern=dict(shape="" if index % 2 == 0 else "/", fillmode="overlay", fgcolor="#ffffff"))
+        bars.append(go.Bar(x=names, y=np.asarray(shares, dtype=float), name=f"model {letter}", marker=marker,
+                           text=[letter] * len(names), textposition="outside", cliponaxis=False,
+                           hovertemplate=f"model {letter}, true class %{{x}}: %{{y:.1%}} wrong<extra></extra>"))
+    return go.Figure(data=bars, layout=dict(
+        barmode="group", height=height, margin=dict(l=10, r=10, t=40, b=10),
+        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"),
+        xaxis=dict(type="category", title="true class"), yaxis=dict(title="share wrong", tickformat=".0%",
+                                                                    rangemode="tozero")))
 
 
 def confusion_heatmap(matrix, class_names, normalized: bool = False) -> go.Figure:

@@ -11,7 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from dashboard.layout import PAGES
-from mnistlib import datasets, store
+from mnistlib import datasets, models, store
 from tests.browser.conftest import REPO, give_name, open_page, settle, start_app, stop_app
 from tests.browser.test_class import PASSWORD, Person
 from tests.test_ui_insight import png, train_with_map
@@ -207,3 +207,41 @@ def test_play_becomes_a_slow_slideshow_under_reduced_motion(browser, app_server,
                 assert_no_violations(tab, "Predict, reduced motion, playing")
         finally:
             context.close()
+
+
+@pytest.fixture(scope="module")
+def cnn_server(tmp_path_factory):
+    """A third app whose store holds a dense model and a CNN (its own store: the shared one keeps its models), for
+    Compare's two-model charts and a CNN's explanation."""
+    folder = tmp_path_factory.mktemp("cnn-models")
+    previous = os.environ.get("MNISTLIB_MODELS_DIR")
+    os.environ["MNISTLIB_MODELS_DIR"] = str(folder)
+    try:
+        dense, _ = train_with_map(name="Dense for the accessibility check")
+        cnn, _ = train_with_map(name="CNN for the accessibility check",
+                                spec=models.ModelSpec(architecture="cnn", hidden_units=16, seed=1))
+    finally:
+        os.environ["MNISTLIB_MODELS_DIR"] = previous or ""
+    environment = {**os.environ, "MNISTLIB_SUBSET": "small", "MNISTLIB_MODELS_DIR": str(folder)}
+    server, url = start_app("app.py", environment, REPO / "tests" / "output" / "cnn-server.log")
+    yield url, dense, cnn
+    stop_app(server)
+
+
+def test_compare_and_a_cnns_explanation_with_its_tables(page, cnn_server):
+    url, dense, cnn = cnn_server
+    open_page(page, url, "Compare", dataset="mnist", a=dense.id, b=cnn.id)
+    page.get_by_role("heading", name="Accuracy per class").wait_for()
+    assert_no_violations(page, "Compare, a dense model and a CNN")
+    open_page(page, url, "Predict", model=cnn.id, image="7")
+    page.get_by_text("Why this answer?").click()
+    page.locator("strong", has_text=re.compile("^Predicted: ")).last.wait_for(timeout=60_000)
+    tables = page.locator('[data-testid="stDataFrame"]')
+    before = tables.count()
+    page.get_by_text("Show the activations as a table").click()
+    expect(tables).to_have_count(before + 1, timeout=30_000)
+    page.get_by_role("tab", name="Convolutions").click()
+    page.get_by_text("Show Grad-CAM's share of the heat as a table").click()
+    page.get_by_text(re.compile("In words: the Grad-CAM")).wait_for()
+    expect(tables).to_have_count(before + 2, timeout=30_000)
+    assert_no_violations(page, "Predict, a CNN explained with its tables open")
