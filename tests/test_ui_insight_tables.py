@@ -18,12 +18,12 @@ def small_subset(monkeypatch):
 
 def explain_script(model_id, image):
     from dashboard import insight as insight_ui
-    from dashboard import layout
+    from dashboard import loaders
     from mnistlib import store
 
     card = store.load_card(model_id)
-    data = layout.load_dataset(card.dataset, card.subset)
-    insight_ui.explain_image(layout.keras_model(card.id, card.created), image, data.class_names, key="demo")
+    data = loaders.load_dataset(card.dataset, card.subset)
+    insight_ui.explain_image(loaders.keras_model(card.id, card.created), image, data.class_names, key="demo")
 
 
 def test_a_cnns_activations_and_grad_cam_are_said_in_words_and_tabled(models_dir):
