@@ -20,6 +20,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+
+def epoch_timer(epoch_times: list):
+    """A Keras callback class appending each epoch's seconds to epoch_times."""
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            epoch_times.append(time.perf_counter() - self.started)
+
+    return EpochTimer
+
 def tutorial(data, epochs: int) -> dict:
     """The tutorial's code as written: float64 input, batch 32, defaults."""
     import keras
@@ -30,13 +44,7 @@ def tutorial(data, epochs: int) -> dict:
     keras.utils.set_random_seed(0)
     model = models.build(models.ModelSpec(validation_split=0.0))
     epoch_times = []
-
-    class EpochTimer(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.started = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            epoch_times.append(time.perf_counter() - self.started)
+    EpochTimer = epoch_timer(epoch_times)
 
     started = time.perf_counter()
     model.fit(data.x_train / 255.0, data.y_train, epochs=epochs, verbose=0, callbacks=[EpochTimer()])
@@ -137,13 +145,7 @@ def lab_fit(data, epochs: int, augment: bool, train_images: int | None) -> dict:
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         x_train, x_val = x_train[..., None], x_val[..., None]
     epoch_times = []
-
-    class EpochTimer(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.started = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            epoch_times.append(time.perf_counter() - self.started)
+    EpochTimer = epoch_timer(epoch_times)
 
     started = time.perf_counter()
     model.fit(x_train / 255.0, y_train, epochs=epochs, batch_size=spec.batch_size, verbose=0,

@@ -84,20 +84,7 @@ def train_script(card, spec: ModelSpec, data) -> str:
         f"# Model: {card.name}",
         f"# {spec.describe()}, trained {card.epochs_run} epochs on {_training_images(spec, data)};",
         f"# MNIST Lab measured {card.test_accuracy:.2%} test accuracy on its {len(data.x_test):,} test images.",
-        "# MNIST Lab's own training loop takes the images in another random order than model.fit,",
-        "# so the accuracy here may differ a little from the app's.",
-        "",
-        "import argparse",
-        "from pathlib import Path",
-        "",
-        "import keras",
-        "import numpy as np",
-        "from keras import layers",
-        "",
-        '"""\n## Prepare the data\n"""',
-        "",
-        f"parser = argparse.ArgumentParser(description={_literal(f'Train MNIST Lab model {card.id} again.')})",
-        *_data_lines(card, data),
+        *_imports_and_data(card, data),
         'print(f"{len(x_train)} training images, {len(x_test)} test images")',
         "",
         '"""\n## Build the model\n"""',
@@ -112,6 +99,26 @@ def train_script(card, spec: ModelSpec, data) -> str:
         keras_code.evaluate_code(),
     ]
     return "\n".join(lines)
+
+
+def _imports_and_data(card, data) -> list[str]:
+    """The lines every train.py shares after its header: the note on the order, the imports and the data."""
+    return [
+        "# MNIST Lab's own training loop takes the images in another random order than model.fit,",
+        "# so the accuracy here may differ a little from the app's.",
+        "",
+        "import argparse",
+        "from pathlib import Path",
+        "",
+        "import keras",
+        "import numpy as np",
+        "from keras import layers",
+        "",
+        '"""\n## Prepare the data\n"""',
+        "",
+        f"parser = argparse.ArgumentParser(description={_literal(f'Train MNIST Lab model {card.id} again.')})",
+        *_data_lines(card, data),
+    ]
 
 
 def _lab_script(card, spec: ModelSpec, data, lab: dict) -> str:
@@ -134,20 +141,7 @@ def _lab_script(card, spec: ModelSpec, data, lab: dict) -> str:
         f"# the overfitting lab's settings: {lab_code.describe(lab)}.",
         *([f"# MNIST Lab measured {card.val_accuracy:.2%} validation accuracy."] if card.val_accuracy is not None
           else []),
-        "# MNIST Lab's own training loop takes the images in another random order than model.fit,",
-        "# so the accuracy here may differ a little from the app's.",
-        "",
-        "import argparse",
-        "from pathlib import Path",
-        "",
-        "import keras",
-        "import numpy as np",
-        "from keras import layers",
-        "",
-        '"""\n## Prepare the data\n"""',
-        "",
-        f"parser = argparse.ArgumentParser(description={_literal(f'Train MNIST Lab model {card.id} again.')})",
-        *_data_lines(card, data),
+        *_imports_and_data(card, data),
         "",
         lab_code.split_code(spec.validation_split),
         lab_code.data_code(lab["train_images"], lab["label_noise"], spec.seed, len(data.class_names)),
