@@ -12,6 +12,23 @@ os.environ["MNISTLIB_MODELS_DIR"] = tempfile.mkdtemp(prefix="mnistlib-test-model
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+@pytest.fixture(autouse=True)
+def no_command_line_trainer_left():
+    """A test that ran the command line in this process (cli.main) leaves the process's one Trainer without the web
+    server's journal; the pages' next test would get it (get_trainer returns the existing one). Shut it down."""
+    yield
+    from mnistlib.training import trainer
+
+    with trainer._trainer_lock:
+        left = trainer._trainer
+        if left is not None and not left._closed and not left._journal:
+            trainer._trainer = None
+        else:
+            left = None
+    if left is not None:
+        left.shutdown()
+
+
 @pytest.fixture
 def models_dir(tmp_path, monkeypatch):
     """An empty model store for one test."""

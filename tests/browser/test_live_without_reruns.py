@@ -56,6 +56,12 @@ def test_watching_tabs_cost_no_reruns_while_a_training_runs(page, browser, app_s
         page.get_by_role("button", name="Train", exact=True).click()
         expect(page.locator(RUNNING_LINE)).to_be_attached(timeout=120_000)
         settle(page)
+        # The job's journal rows going queued → running changed the board's counter: let the board's next polls
+        # see it and its rerun end before counting.
+        seen = len(board_polls)
+        wait_until(page, lambda: len(board_polls) >= seen + 2)
+        settle(board)
+        settle(page)
         before, points_before, progress_before = scrape(url), running_points(page), progress(page)
         polls_before, board_polls_before = len(polls), len(board_polls)
 
