@@ -139,13 +139,15 @@ def run(work):
 
 
 @contextlib.contextmanager
-def transaction(connection: sqlite3.Connection):
-    """BEGIN IMMEDIATE … COMMIT (ROLLBACK on error), counting the change for watchers (generation())."""
+def transaction(connection: sqlite3.Connection, counted: bool = True):
+    """BEGIN IMMEDIATE … COMMIT (ROLLBACK on error), counting the change for watchers (generation()) unless
+    counted is False (the job journal: no page that watches the counter shows its rows)."""
     connection.execute("BEGIN IMMEDIATE")
     try:
         yield connection
-        connection.execute("INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE "
-                           "SET value = CAST(value AS INTEGER) + 1")
+        if counted:
+            connection.execute("INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE "
+                               "SET value = CAST(value AS INTEGER) + 1")
         connection.execute("COMMIT")
     except BaseException:
         connection.execute("ROLLBACK")

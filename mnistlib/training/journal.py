@@ -27,7 +27,7 @@ def record(job, status: str = "queued") -> None:
     owners = json.dumps([{"key": owner.key, "display": owner.display} for owner in job.owners])
 
     def work(connection):
-        with index.transaction(connection):
+        with index.transaction(connection, counted=False):
             connection.execute(
                 "INSERT INTO jobs VALUES (?, ?, ?, ?, ?, 'server', ?, ?, '', NULL) ON CONFLICT(id) DO UPDATE SET "
                 "owners = excluded.owners, status = excluded.status, updated = excluded.updated",
@@ -37,7 +37,7 @@ def record(job, status: str = "queued") -> None:
 
 def update(job_id: str, status: str, message: str = "", model_id: str | None = None) -> None:
     def work(connection):
-        with index.transaction(connection):
+        with index.transaction(connection, counted=False):
             connection.execute("UPDATE jobs SET status = ?, message = ?, model_id = ?, updated = ? WHERE id = ?",
                                (status, message, model_id, _now(), job_id))
     index.run(work)
@@ -70,7 +70,7 @@ def prune() -> None:
     cutoff = (datetime.now(UTC) - timedelta(days=KEEP_DAYS)).isoformat(timespec="seconds")
 
     def work(connection):
-        with index.transaction(connection):
+        with index.transaction(connection, counted=False):
             connection.execute("DELETE FROM jobs WHERE status IN ('finished', 'stopped', 'failed') AND updated < ?",
                                (cutoff,))
     index.run(work)
