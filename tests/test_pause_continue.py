@@ -24,6 +24,9 @@ def trainer(tmp_path_factory):
     workers = trainer.backend.processes()
     trainer.shutdown()
     os.environ["MNISTLIB_MODELS_DIR"] = previous or ""
+    deadline = time.monotonic() + 60  # the workers end on their own after the shutdown: wait for it, then check
+    while any(child in workers for child in multiprocessing.active_children()) and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert not any(child in workers for child in multiprocessing.active_children())
 
 
