@@ -182,7 +182,8 @@ class StreamlitClient:
         elif widget.kind == "checkbox":
             state.bool_value = bool(value)
         else:
-            raise NotImplementedError(f"setting a {widget.kind} is not simulated yet")
+            raise ValueError(f"The load generator sets text inputs, number inputs and checkboxes, not a {widget.kind}; "
+                             "drive this widget another way (a button, or the page's URL).")
         return state
 
     # ## One run: send, then wait for the run it started to finish
