@@ -119,6 +119,19 @@ def test_generation_changes_with_every_write(models_dir):
     assert before < after_save < store.generation()
 
 
+def test_a_check_that_finds_the_folders_as_indexed_is_not_a_change(models_dir):
+    save()
+    before = store.generation()
+    (folders.root() / ".tmp-scratch").mkdir()  # the store folder's time changes, its models do not
+    (folders.root() / ".tmp-scratch").rmdir()
+    connection = index.connect()
+    index.refresh(connection, force=True)  # the periodic full check
+    assert store.generation() == before
+    shutil.rmtree(folders.root() / save("other").id)  # a model gone by hand is a change
+    index.refresh(connection, force=True)
+    assert store.generation() > before
+
+
 def test_find_trained_ignores_models_stopped_early(models_dir):
     finished = save(key="same")
     stopped = store.save(b"x", {**card_fields(key="other"), "epochs_requested": 5}, np.full((1, 2, 10), 0.1,

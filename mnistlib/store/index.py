@@ -171,7 +171,9 @@ def refresh(connection: sqlite3.Connection, force: bool = False) -> None:
     on_disk = set(folders.model_ids())
     indexed = {row[0] for row in connection.execute("SELECT id FROM models UNION SELECT id FROM broken")}
     added = [_read_folder(model_id) for model_id in on_disk - indexed]
-    with transaction(connection):
+    # Only a change of the models counts for the watchers: a check that finds the folders as indexed (every
+    # FULL_CHECK_SECONDS, or after a temporary folder came and went) must not rerun the class board.
+    with transaction(connection, counted=bool(added or indexed - on_disk)):
         for model_id in indexed - on_disk:
             _delete_rows(connection, model_id)
         for model_id, card, owners, message in added:
