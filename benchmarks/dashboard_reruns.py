@@ -28,8 +28,10 @@ def reruns_per_tab(playwright_browser, models: Path, train_tabs: int = 3, minute
             pages = [tabs.enter_context(fresh_page(playwright_browser)) for _ in range(train_tabs + 1)]
             pages[0].goto(url)  # the first session after a start may see "Page not found" for a page's own URL
             pages[0].wait_for_selector("h1", timeout=60_000)
-            for number, page in enumerate(pages[:train_tabs]):  # a CNN on full MNIST: minutes of training
-                page.goto(f"{url}/Train?arch=cnn&epochs=5&seed=505")
+            # A CNN on full MNIST for 30 epochs: longer than the watch on any machine (5 epochs ended within the
+            # minute on an idle one); the server's stop ends it.
+            for number, page in enumerate(pages[:train_tabs]):
+                page.goto(f"{url}/Train?arch=cnn&epochs=30&seed=505")
                 page.wait_for_selector("button:has-text('Train')", timeout=60_000)
                 give_name(page, f"Watcher {number}")
                 page.get_by_role("button", name="Train", exact=True).click()
