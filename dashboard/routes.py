@@ -10,11 +10,15 @@ rerunning a fragment — a job's new progress and the class board's change count
     GET /api/board/version                the board's change counter: {"version": "<models generation>-<revealed>"}
 
 The handlers are plain functions: Starlette runs them in its thread pool, so the server's event loop never waits for
-the database or a job's lock.
+the database or a job's lock. The progress route's one wait (a job about to end, see job_progress) is a coroutine's
+sleep instead, so a class watching one training holds no threads of that pool while it waits.
 """
 
+import asyncio
 import re
+import time
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -82,8 +86,29 @@ def _count(request: Request, name: str) -> int:
     return int(value)
 
 
-def job_progress(request: Request) -> Response:
-    """The live view's data for the points and epoch records after those the tab has (dashboard.train.live)."""
+ENDING_SOON_SECONDS = 1.0  # a poll of a job with about this long left waits for its end
+ENDED_CHECK_SECONDS = 0.02  # how often that wait looks whether the job ended
+
+
+async def job_progress(request: Request) -> Response:
+    """The live view's data for the points and epoch records after those the tab has (dashboard.train.live). A job
+    that will likely have ended before the tab's next poll (0.5 s later) is waited for here first, half a second past
+    its estimate at most, so the tab shows the results as soon as the model is stored."""
+    from dashboard.train import live
+
+    checked = await run_in_threadpool(_checked_progress_request, request)
+    if isinstance(checked, Response):
+        return checked
+    job, points, records, curves, wait = checked
+    deadline = time.monotonic() + wait
+    while wait and not job.ended and time.monotonic() < deadline:
+        await asyncio.sleep(ENDED_CHECK_SECONDS)
+    data = await run_in_threadpool(live.poll_data, job, points, records, curves)
+    return JSONResponse(data, headers=NO_STORE)
+
+
+def _checked_progress_request(request: Request):
+    """(job, points, records, curves, seconds to wait for its end) of a progress request, or the refusal."""
     from dashboard.train import live
 
     job_id = request.path_params["job_id"]
@@ -91,8 +116,9 @@ def job_progress(request: Request) -> Response:
     if job is None:
         return JSONResponse({"error": "This server does not know that training."}, status_code=404, headers=NO_STORE)
     actor = request_actor(request)
+    state = job.progress_since(1 << 30)
     try:
-        check_sees(actor, job.progress_since(1 << 30).owner_keys)
+        check_sees(actor, state.owner_keys)
     except store.PermissionDenied as refusal:
         return JSONResponse({"error": str(refusal)}, status_code=403, headers=NO_STORE)
     try:
@@ -100,7 +126,20 @@ def job_progress(request: Request) -> Response:
     except ValueError as error:
         return JSONResponse({"error": str(error)}, status_code=400, headers=NO_STORE)
     curves = request.query_params.get("curves", "1") != "0"
-    return JSONResponse(live.poll_data(job, points, records, curves), headers=NO_STORE)
+    return job, points, records, curves, ending_wait(state, live.FINISHING_WAIT_SECONDS)
+
+
+def ending_wait(state, finishing_seconds: float) -> float:
+    """Seconds a poll waits for the job's end: after its last epoch, finishing_seconds at most (the test figures
+    and the saving); with at most ENDING_SOON_SECONDS left by its estimate, that estimate and half a second more;
+    else 0 (the tab's next poll comes soon enough)."""
+    if state.status != "running" or not state.epochs:
+        return 0.0
+    if len(state.history) >= state.epochs:
+        return finishing_seconds
+    if state.eta_seconds is not None and state.eta_seconds <= ENDING_SOON_SECONDS:
+        return state.eta_seconds + 0.5
+    return 0.0
 
 
 def check_sees(actor, owner_keys: list[str]) -> None:

@@ -5,6 +5,7 @@ and the class board's change counter.
 The job is a real training: queued in the store's journal before the server starts, as a server that stopped leaves
 it, so the new server queues it again and trains it (owned by Ada)."""
 
+import dataclasses
 import json
 import os
 import time
@@ -155,3 +156,20 @@ def test_the_board_counter_changes_when_test_accuracy_is_revealed(server):
     students.reveal_test(store.TEACHER, True)  # in the store the server reads, as the teacher's button does
     after = json.loads(get(f"{url}/api/board/version")[2])["version"]
     assert after != before and after.endswith("-1")
+
+
+def test_a_poll_waits_for_the_end_only_when_the_job_is_about_to_end():
+    from dashboard.routes import ENDING_SOON_SECONDS, ending_wait
+    from mnistlib.training.jobs import JobState
+
+    record = {"epoch": 1, "loss": 1.0, "accuracy": 0.5}
+    last_epoch = JobState(status="running", epoch=5, epochs=5, history=[record] * 4)
+    assert ending_wait(JobState(status="running", epoch=5, epochs=5, history=[record] * 5), 3.0) == 3.0  # saving
+    assert ending_wait(dataclasses.replace(last_epoch, eta_seconds=0.4), 3.0) == 0.9  # its estimate and 0.5 s
+    assert ending_wait(dataclasses.replace(last_epoch, eta_seconds=ENDING_SOON_SECONDS + 0.1), 3.0) == 0.0
+    assert ending_wait(dataclasses.replace(last_epoch, eta_seconds=None), 3.0) == 0.0  # no estimate yet
+    early = JobState(status="running", epoch=4, epochs=5, history=[record] * 3)
+    assert ending_wait(dataclasses.replace(early, eta_seconds=0.6), 3.0) == 1.1  # by the estimate, not the epoch
+    assert ending_wait(dataclasses.replace(early, eta_seconds=30.0), 3.0) == 0.0
+    for status in ("queued", "starting", "paused", "finished", "stopped", "failed"):
+        assert ending_wait(dataclasses.replace(last_epoch, status=status, eta_seconds=0.4), 3.0) == 0.0

@@ -134,13 +134,8 @@ def _ended(job_id: str) -> None:
 
 def poll_data(job, points: int, records: int, curves: bool) -> dict:
     """What GET /api/jobs/<id>/progress answers a tab that has the first `points` points and `records` epoch records
-    of job: view_data for what comes after them. After the last epoch it waits up to FINISHING_WAIT_SECONDS for the
-    job to end, so the tab sees the end (and shows the results) as soon as the model is stored."""
-    state = job.progress_since(points)
-    if state.status == "running" and state.epochs and len(state.history) >= state.epochs:
-        job.wait(timeout=FINISHING_WAIT_SECONDS)
-        state = job.progress_since(points)
-    return view_data(state, {"job": job.id, "points": points, "records": records}, curves)
+    of job: view_data for what comes after them (the route first waits for a job about to end: routes.ending_wait)."""
+    return view_data(job.progress_since(points), {"job": job.id, "points": points, "records": records}, curves)
 
 
 def _finite(value):
