@@ -158,14 +158,22 @@ class LocalPool:
     def shutdown(self) -> None:
         """End the worker processes (nothing is left behind, not even a zombie)."""
         processes = self.processes()
-        # Don't wait inside the executor: the relay keeps draining the queue meanwhile, so no worker can block
-        # on exit with events still unsent; join with a deadline, then kill.
+        manager = getattr(self._pool, "_executor_manager_thread", None)
+        # Don't wait inside shutdown(): the relay keeps draining the queue meanwhile, so no worker can block on
+        # exit with events still unsent. The executor's own thread joins (reaps) the processes; joining them
+        # here as well would race it for each exit status (the loser's waitpid gets ECHILD and its Process
+        # object says "alive" until the winner records the code). So wait for that thread, with a deadline,
+        # then kill what is left and wait for the thread to reap it.
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if manager is not None:
+            manager.join(timeout=15)
+        if manager is None or manager.is_alive():
+            for process in processes:
+                process.kill()  # a no-op for one already ended
+            if manager is not None:
+                manager.join(timeout=30)
         for process in processes:
-            process.join(timeout=15)
-            if process.is_alive():
-                process.kill()
-                process.join()
+            process.join()
         self._closed = True
         shutil.rmtree(self._runtime, ignore_errors=True)
 
