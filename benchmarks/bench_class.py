@@ -22,7 +22,7 @@ import psutil  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
 from benchmarks.dashboard_harness import LOGS, environment, percentile, train_model  # noqa: E402
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, give_name, start_app, stop_app  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, click_train, give_name, start_app, stop_app  # noqa: E402
 
 
 def class_at_once(playwright_browser, models: Path, model_id: str, seconds: float = 60, sessions: int = 20) -> None:
@@ -89,7 +89,7 @@ def class_at_once(playwright_browser, models: Path, model_id: str, seconds: floa
         os.environ["MNISTLIB_MODELS_DIR"] = str(models)
         before = {card.id for card in store.list_models()}
         for page in trainers:
-            page.get_by_role("button", name="Train", exact=True).click()
+            click_train(page)
         for page in trainers:
             page.wait_for_selector("text=Test accuracy", timeout=600_000)
         new = [card for card in store.list_models() if card.id not in before]

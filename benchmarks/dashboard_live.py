@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from benchmarks.dashboard_harness import LOGS, environment, fresh_page, load_average
-from tests.browser.conftest import give_name, start_app, stop_app
+from tests.browser.conftest import click_train, give_name, start_app, stop_app
 
 
 def cpu_seconds() -> dict:
@@ -65,7 +65,7 @@ def live_training(playwright_browser, models: Path, epochs: int = 5, repeats: in
                     page.get_by_text("Live curves").click()
                     page.wait_for_timeout(1000)
                 before = cpu_seconds()
-                page.get_by_role("button", name="Train", exact=True).click()
+                click_train(page)
                 page.wait_for_selector("text=Test accuracy", timeout=300_000)
                 after = cpu_seconds()
                 browser_cpu[live_curves].append(after["chromium"] - before["chromium"])

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from benchmarks.dashboard_harness import LOGS, environment, fresh_page, load_average
-from tests.browser.conftest import give_name, settle, start_app, stop_app
+from tests.browser.conftest import click_train, give_name, settle, start_app, stop_app
 
 
 def reruns_per_tab(playwright_browser, models: Path, train_tabs: int = 3, minutes: float = 1.0) -> None:
@@ -34,7 +34,7 @@ def reruns_per_tab(playwright_browser, models: Path, train_tabs: int = 3, minute
                 page.goto(f"{url}/Train?arch=cnn&epochs=30&seed=505")
                 page.wait_for_selector("button:has-text('Train')", timeout=60_000)
                 give_name(page, f"Watcher {number}")
-                page.get_by_role("button", name="Train", exact=True).click()
+                click_train(page)
             pages[-1].goto(f"{url}/Board")
             pages[-1].wait_for_selector("h1", timeout=60_000)
             pages[0].wait_for_selector(".live-training .panel.loss polyline.running", timeout=120_000)

@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Error, expect
 
 # Every expect() waits up to 30 s for the state it checks (Playwright's default is 5 s, too short on a busy machine;
 # its actions — click, fill, wait_for — already wait 30 s by default). A state reached early returns at once.
@@ -143,6 +143,24 @@ def open_page(tab, url: str, path: str = "", **query) -> None:
     tab.goto(f"{url}/{path}" + (f"?{query_text}" if query_text else ""))
     tab.wait_for_selector("h1", timeout=60_000)
     settle(tab)
+
+
+def click_train(tab, seconds: float = 60) -> None:
+    """Click the Train button once the page shows exactly one, enabled: a rerun can for a moment leave the button
+    it drew before (disabled, before the name was saved) beside the new one."""
+    button = tab.get_by_role("button", name="Train", exact=True)
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if button.count() == 1 and button.is_enabled():
+                button.click(timeout=10_000)
+                return
+        except Error as error:  # another rerun drew a second one between the look and the click
+            if "strict mode violation" not in str(error) or time.monotonic() > deadline:
+                raise
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no single enabled Train button within {seconds:.0f} s ({button.count()} shown)")
+        tab.wait_for_timeout(100)
 
 
 def give_name(tab, name: str) -> None:

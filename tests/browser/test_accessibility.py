@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from dashboard.layout import PAGES
 from mnistlib import datasets, models, store
-from tests.browser.conftest import REPO, give_name, open_page, settle, start_app, stop_app
+from tests.browser.conftest import REPO, click_train, give_name, open_page, settle, start_app, stop_app
 from tests.browser.test_class import PASSWORD, Person
 from tests.test_ui_insight import png, train_with_map
 
@@ -151,7 +151,7 @@ def test_a_training_running(page, app_server, stored):
     epochs.fill("50")
     epochs.press("Enter")
     settle(page)
-    page.get_by_role("button", name="Train", exact=True).click()
+    click_train(page)
     page.wait_for_selector("text=/Epoch [2-9]\\/50/", timeout=120_000)  # running, with curves drawn
     found = violations(page)  # while it runs: no waiting for Streamlit to be quiet, it reruns twice a second
     expect(page.get_by_role("button", name="Stop", exact=True)).to_be_enabled()  # and it was still running

@@ -13,7 +13,7 @@ import segno
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import REPO, settle, start_app, stop_app
+from tests.browser.conftest import REPO, click_train, settle, start_app, stop_app
 from tests.browser.test_class import PASSWORD, Person
 
 
@@ -42,7 +42,7 @@ def sign_in_teacher(teacher: Person) -> None:
 def train_with(person: Person, query: str) -> None:
     """Train with the settings of a lesson link (e.g. units=256&epochs=1&seed=1) until the model is saved."""
     person.open(f"Train?dataset=mnist&{query}")
-    person.tab.get_by_role("button", name="Train", exact=True).click()
+    click_train(person.tab)
     person.tab.wait_for_selector("text=Saved: the other pages now list it.", timeout=180_000)
     settle(person.tab)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import REPO, SCREENSHOTS, settle, start_app, stop_app
+from tests.browser.conftest import REPO, SCREENSHOTS, click_train, settle, start_app, stop_app
 
 PASSWORD = "correct horse battery staple"
 
@@ -70,7 +70,7 @@ class Person:
             box.fill(value)
             box.press("Enter")
             settle(self.tab)
-        self.tab.get_by_role("button", name="Train", exact=True).click()
+        click_train(self.tab)
         self.tab.wait_for_selector("text=Saved: the other pages now list it.", timeout=180_000)
         settle(self.tab)
 

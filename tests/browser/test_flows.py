@@ -9,7 +9,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from mnistlib import datasets, store
-from tests.browser.conftest import give_name, open_page, settle
+from tests.browser.conftest import click_train, give_name, open_page, settle
 
 
 def stored_models(models_folder, monkeypatch):
@@ -67,7 +67,7 @@ def test_stop_in_the_middle_of_training(page, app_server):
     epochs.fill("50")
     epochs.press("Enter")
     settle(page)
-    page.get_by_role("button", name="Train", exact=True).click()
+    click_train(page)
     page.wait_for_selector("text=/Epoch [3-9]\\/50/", timeout=120_000)
     page.get_by_role("button", name="Stop", exact=True).click()
     page.wait_for_selector("text=Stopped. The model as of epoch", timeout=60_000)

@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from mnistlib import datasets, overfitting, store
-from tests.browser.conftest import give_name, open_page, settle
+from tests.browser.conftest import click_train, give_name, open_page, settle
 from tests.browser.test_accessibility import assert_no_violations
 from tests.browser.test_live_training import open_train_page
 
@@ -25,7 +25,7 @@ def test_a_short_lab_training_shows_the_gap_band_label_and_sentence(page, app_se
     epochs = 20  # enough for 200 images to be learned by heart
     open_train_page(page, url, epochs=epochs, seed=303, train_images=200, label_noise=0.2)
     give_name(page, "Gapper")
-    page.get_by_role("button", name="Train", exact=True).click()
+    click_train(page)
     # While training: the line under the chart names the newest epoch's gap.
     expect(page.locator(".live-training .gap-text")).to_have_text(
         re.compile(r"^Epoch \d+: training \d+\.\d%, validation \d+\.\d%, gap −?\d+\.\d points\.$"), timeout=120_000)
@@ -67,7 +67,7 @@ def test_compare_draws_both_runs_on_one_chart_and_passes_axe(page, app_server, m
         open_train_page(page, url, epochs=3, seed=seed)
         if seed == 305:
             give_name(page, "Comparer")
-        page.get_by_role("button", name="Train", exact=True).click()
+        click_train(page)
         expect(page.get_by_text("Saved: the other pages now list it.")).to_be_visible(timeout=180_000)
     first, second = sorted(store.list_models("mnist"), key=lambda card: card.created)[-2:]
     open_page(page, url, "Compare", dataset="mnist", a=first.id, b=second.id)

@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from mnistlib import models, store
-from tests.browser.conftest import give_name, settle
+from tests.browser.conftest import click_train, give_name, settle
 
 LESSON = ("dataset=mnist&optimizer=sgd&learning_rate=0.1&units=32&epochs=1"
           "&lock=optimizer,learning_rate,units&hide=architecture,epochs")
@@ -70,7 +70,7 @@ def test_a_lesson_link_fixes_its_controls_and_trains_with_them(page, served, mon
     expect_the_lesson(page)
     give_name(page, "Lesson Student")  # as a student does who opens the teacher's link
     expect(page.get_by_role("button", name="Train", exact=True)).to_be_enabled(timeout=30_000)
-    page.get_by_role("button", name="Train", exact=True).click()
+    click_train(page)
     page.wait_for_selector("text=Test accuracy", timeout=180_000)
     settle(page)
     [card] = [card for card in store.list_models() if card.id not in before]

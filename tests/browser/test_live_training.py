@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import give_name, settle
+from tests.browser.conftest import click_train, give_name, settle
 
 RUNNING_LINE = ".live-training .panel.loss polyline.running"  # Playwright's CSS reaches into the shadow root
 ANNOUNCE = ".live-training .announce"
@@ -66,7 +66,7 @@ def test_the_curves_grow_in_place_and_the_final_figure_has_every_epoch(page, bro
     epochs = 12
     open_train_page(page, url, arch="cnn", epochs=epochs, seed=101)  # a CNN: slower epochs, several polls each
     give_name(page, "Watcher")
-    page.get_by_role("button", name="Train", exact=True).click()
+    click_train(page)
     expect(page.locator(RUNNING_LINE)).to_be_attached(timeout=120_000)
     first_marks, first_points, first_progress = mark(page), running_points(page), progress(page)
     page.locator(ANNOUNCE).evaluate("""(element) => {  // count what a screen reader would be told from now on
@@ -111,7 +111,7 @@ def test_live_curves_off_then_on(page, app_server):
     give_name(page, "Toggler")
     page.get_by_text("Live curves", exact=True).click()
     settle(page)
-    page.get_by_role("button", name="Train", exact=True).click()
+    click_train(page)
     page.wait_for_selector("text=/Epoch [2-9]\\/50/", timeout=120_000)
     expect(page.get_by_text("Live curves are off")).to_be_visible()
     assert progress(page) > 0

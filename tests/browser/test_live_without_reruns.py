@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from prometheus_client.parser import text_string_to_metric_families
 
 from dashboard.identity import STUDENT_COOKIE
-from tests.browser.conftest import give_name, open_page, settle
+from tests.browser.conftest import click_train, give_name, open_page, settle
 from tests.browser.test_live_training import RUNNING_LINE, open_train_page, progress, running_points, wait_until
 from tests.conftest import train_and_store
 
@@ -56,7 +56,7 @@ def test_watching_tabs_cost_no_reruns_while_a_training_runs(page, browser, app_s
         give_name(page, "Quiet watcher")
         polls = []
         page.on("request", lambda request: "/progress?" in request.url and polls.append(request.url))
-        page.get_by_role("button", name="Train", exact=True).click()
+        click_train(page)
         expect(page.locator(RUNNING_LINE)).to_be_attached(timeout=120_000)
         settle(page)
         # The job's journal rows going queued → running changed the board's counter: let the board's next polls
@@ -138,7 +138,7 @@ def test_a_tab_the_route_refuses_still_follows_its_training_by_reruns(page, app_
             and refused.append(response.url))
     page.context.clear_cookies()  # the session still knows who this is; the route cannot
     before = reruns(scrape(url))
-    page.get_by_role("button", name="Train", exact=True).click()
+    click_train(page)
     expect(page.get_by_text("Test accuracy")).to_be_visible(timeout=300_000)
     settle(page)
     assert refused, "the route answered a browser without the name's cookie"

@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from mnistlib import overfitting_lesson
-from tests.browser.conftest import give_name, open_page, settle
+from tests.browser.conftest import click_train, give_name, open_page, settle
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def test_a_lesson_row_opens_train_with_its_settings_and_its_result_reaches_home(
         .to_have_attribute("aria-valuetext", "0.01")
     expect(main(page).get_by_role("checkbox", name="Augment the training images")).not_to_be_checked()
     assert "l2=0.01" in page.url and "train_images=500" in page.url
-    page.get_by_role("button", name="Train", exact=True).click()
+    click_train(page)
     page.wait_for_selector("text=Test accuracy", timeout=180_000)
     settle(page)
     page.locator('[data-testid="stSidebarNav"]').get_by_text("Home", exact=True).click()

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from mnistlib import datasets, store
-from tests.browser.conftest import REPO, give_name, open_page, settle, start_app, stop_app
+from tests.browser.conftest import REPO, click_train, give_name, open_page, settle, start_app, stop_app
 from tests.test_importing import digit_zip, make_zip
 
 NAME = "photo-digits"
@@ -90,7 +90,7 @@ def test_train_it_and_browse_its_mistakes(page, own_app, photo_zip, monkeypatch)
     if sidebar.get_by_role("button", name="Save my name").count():
         give_name(page, "Photo Trainer")  # another student (a name is held by one browser)
     expect(page.get_by_role("button", name="Train", exact=True)).to_be_enabled(timeout=30_000)
-    page.get_by_role("button", name="Train", exact=True).click()
+    click_train(page)
     page.wait_for_selector("text=Test accuracy", timeout=240_000)
     settle(page)
     [card] = store.list_models(NAME)

@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import give_name, settle
+from tests.browser.conftest import click_train, give_name, settle
 from tests.browser.test_live_training import markers, open_train_page
 
 PAUSED = "Paused — it keeps its place; other trainings wait for a free worker."
@@ -22,7 +22,7 @@ def test_pause_resume_then_one_more_epoch(page, browser, app_server):
     epochs = 20
     open_train_page(page, url, arch="cnn", epochs=epochs, seed=303)  # a CNN: several polls per epoch
     give_name(page, "Pauser")
-    page.get_by_role("button", name="Train", exact=True).click()
+    click_train(page)
     page.wait_for_selector(f"text=/Epoch [1-5]\\/{epochs}/", timeout=120_000)
 
     page.get_by_role("button", name="Pause", exact=True).click()
@@ -35,7 +35,7 @@ def test_pause_resume_then_one_more_epoch(page, browser, app_server):
     try:
         open_train_page(joined, url, arch="cnn", epochs=epochs, seed=303)
         give_name(joined, "Joiner")
-        joined.get_by_role("button", name="Train", exact=True).click()
+        click_train(joined)
         expect(joined.get_by_text("Pauser started this shared training, so only they (or the teacher) can pause, "
                                   "resume or step it: it runs for everyone who joined.")).to_be_visible()
         expect(joined.locator(".live-training .status")).to_have_text(PAUSED)

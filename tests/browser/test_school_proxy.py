@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from deploy.serve_school import School
-from tests.browser.conftest import REPO, free_port, give_name, settle
+from tests.browser.conftest import REPO, click_train, free_port, give_name, settle
 
 PROCESS_HEADER = "x-mnist-lab-process"  # set by HAProxy (deploy/haproxy.cfg.template): which process answered
 
@@ -77,7 +77,7 @@ def test_two_processes_behind_the_proxy_act_as_one_server(browser, school):
     ada.goto(f"{school.url}/Train?seed=5&epochs=6&batch_size=8")
     ada.wait_for_selector("h1", timeout=60_000)
     settle(ada)
-    ada.get_by_role("button", name="Train", exact=True).click()
+    click_train(ada)
     ada.wait_for_url("**job=*", timeout=60_000)
     ada.wait_for_selector("text=/Epoch [2-6]\\/6/", timeout=240_000)
     killed = landed[0]

@@ -8,7 +8,7 @@ import signal
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import REPO, give_name, settle, start_app, stop_app
+from tests.browser.conftest import REPO, click_train, give_name, settle, start_app, stop_app
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def train(tab, url: str, name: str, seed: int, epochs: int, settings: str = "") 
     tab.wait_for_selector("h1", timeout=60_000)
     give_name(tab, name)
     settle(tab)
-    tab.get_by_role("button", name="Train", exact=True).click()
+    click_train(tab)
     tab.wait_for_url("**job=*", timeout=60_000)
     return tab.url.split("job=")[1].split("&")[0]
 
