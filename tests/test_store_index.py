@@ -132,6 +132,19 @@ def test_a_check_that_finds_the_folders_as_indexed_is_not_a_change(models_dir):
     assert store.generation() > before
 
 
+def test_a_save_a_killed_process_left_half_written_is_swept_and_one_in_progress_is_not(models_dir):
+    kept = save()
+    abandoned, in_progress = folders.root() / ".saving-abandoned", folders.root() / ".saving-now"
+    for folder in (abandoned, in_progress):
+        folder.mkdir()
+        (folder / "card.json").write_text("{}")
+    hours_ago = os.stat(abandoned).st_mtime - 2 * folders.ABANDONED_SAVE_SECONDS
+    os.utime(abandoned, (hours_ago, hours_ago))
+    index.refresh(index.connect(), force=True)  # the periodic full check
+    assert not abandoned.exists() and in_progress.exists()
+    assert [entry.id for entry in store.entries(None)] == [kept.id]
+
+
 def test_find_trained_ignores_models_stopped_early(models_dir):
     finished = save(key="same")
     stopped = store.save(b"x", {**card_fields(key="other"), "epochs_requested": 5}, np.full((1, 2, 10), 0.1,

@@ -12,6 +12,7 @@ import re
 import secrets
 import shutil
 import tempfile
+import time
 from dataclasses import MISSING, asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -232,6 +233,24 @@ def read_owners(model_id: str) -> list[Owner]:
 
 def write_owners(model_id: str, owners: list[Owner]) -> None:
     write_json(folder(model_id) / OWNERS_FILE, [asdict(owner) for owner in owners])
+
+
+ABANDONED_SAVE_SECONDS = 3600  # a save takes seconds: a `.saving-` folder this old was left by a process that died
+
+
+def remove_abandoned_saves(older_than: float = ABANDONED_SAVE_SECONDS) -> list[str]:
+    """Delete the temporary folders of saves a killed process left half-written; the names of those deleted."""
+    removed = []
+    try:
+        with os.scandir(root()) as entries:
+            for entry in entries:
+                if entry.name.startswith(".saving-") and entry.is_dir(follow_symlinks=False) \
+                        and time.time() - entry.stat(follow_symlinks=False).st_mtime > older_than:
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                    removed.append(entry.name)
+    except FileNotFoundError:
+        pass
+    return removed
 
 
 def model_ids() -> list[str]:

@@ -168,6 +168,7 @@ def refresh(connection: sqlite3.Connection, force: bool = False) -> None:
     checked = float(_meta(connection, "checked_at", 0) or 0)
     if not force and _meta(connection, "folders_mtime") == mtime and time.time() - checked < FULL_CHECK_SECONDS:
         return
+    folders.remove_abandoned_saves()
     on_disk = set(folders.model_ids())
     indexed = {row[0] for row in connection.execute("SELECT id FROM models UNION SELECT id FROM broken")}
     added = [_read_folder(model_id) for model_id in on_disk - indexed]

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from deploy.serve_school import School
+from mnistlib.store import folders
 from tests.browser.conftest import REPO, click_train, free_port, give_name, settle
 
 PROCESS_HEADER = "x-mnist-lab-process"  # set by HAProxy (deploy/haproxy.cfg.template): which process answered
@@ -35,9 +36,10 @@ def school():
 
 
 def models_in(folder: Path) -> list[dict]:
-    """The stored models' cards and owner keys, read from the folders (the store's truth)."""
+    """The stored models' cards and owner keys, read from the folders (the store's truth): a folder named as a model
+    id, as the store lists them (not a `.saving-…` folder a process killed in the middle of a save left behind)."""
     found = []
-    for card in sorted(folder.glob("*/card.json")):
+    for card in sorted(path for path in folder.glob("*/card.json") if folders.ID_PATTERN.fullmatch(path.parent.name)):
         owners = json.loads((card.parent / "owners.json").read_text())
         found.append({**json.loads(card.read_text()), "owners": sorted(owner["display"] for owner in owners)})
     return found
