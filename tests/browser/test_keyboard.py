@@ -49,6 +49,15 @@ def focused_is(page, element) -> bool:
                          [element, focused])
 
 
+def changed_from(page, element, look: str, seconds: float = 5) -> None:
+    """Wait until element's look differs from look (returns at the deadline as well: the caller's assert says)."""
+    try:
+        page.wait_for_function(f"([element, look]) => ({LOOK})(element) !== look", arg=[element, look],
+                               timeout=seconds * 1000)
+    except PlaywrightTimeoutError:
+        pass
+
+
 def tab_to(page, target, backwards: bool = False) -> None:
     """Press Tab (or Shift+Tab) until target (a locator) has the focus; then check that the focus is visible: the
     control looks different with the focus than after Shift+Tab moved it back (and Tab brings it there again)."""
@@ -60,11 +69,14 @@ def tab_to(page, target, backwards: bool = False) -> None:
             page.evaluate(DRAWN)
             with_focus = page.evaluate(LOOK, focused)
             # Back, then forward again: the last control of a page would send Tab out of the document, and a page
-            # without the focus opens no file dialog.
+            # without the focus opens no file dialog. Some rings are drawn by React after the focus event, which a
+            # loaded machine may draw a few frames late: wait for the look to change, each way.
             page.keyboard.press("Shift+Tab")
-            page.evaluate(DRAWN)
+            changed_from(page, focused, with_focus)
             without_focus = page.evaluate(LOOK, focused)
             page.keyboard.press("Tab")
+            changed_from(page, focused, without_focus)
+            with_focus = page.evaluate(LOOK, focused)
             assert with_focus != without_focus, f"the focus on {target} is not visible: {with_focus}"
             assert focused_is(page, element), f"Tab did not come back to {target}"
             return
