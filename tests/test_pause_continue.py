@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mnistlib import models, store, training
-from mnistlib.training import continuing, events, pausing, worker
+from mnistlib.training import continuing, events, job_controls, pausing, worker
 
 ADA, BOB, CY = store.Actor("ada", "Ada"), store.Actor("bob", "Bob"), store.Actor("cy", "Cy")
 
@@ -218,3 +218,19 @@ def test_a_cnns_continuation_draws_the_dropout_masks_on_bit_for_bit(trainer):
                                store.load_model(straight.model_id).get_weights(), strict=True):
         np.testing.assert_array_equal(ours, reference)
     assert store.load_card(state.model_id).history == store.load_card(straight.model_id).history
+
+
+def test_a_training_another_server_process_runs_is_not_paused_from_here():
+    """A job that follows another process's training: Pause, Resume and Step say so and send no word anywhere."""
+    job = training.Job("followed", training.TrainRequest("mnist", models.ModelSpec(seed=7), 3, subset="small"), [ADA])
+    words = []
+    job._control = words.append
+    job.apply(events.Started(job.id))
+    job.trained_elsewhere = True
+    for control in (job.pause, job.resume, job.step):
+        assert control(ADA) == job_controls.TRAINED_ELSEWHERE
+    assert words == [] and job.snapshot().control == "run"
+    with pytest.raises(store.PermissionDenied):  # the rights come first
+        job.pause(BOB)
+    job.trained_elsewhere = False  # taken over: trained here
+    assert job.pause(ADA) == job_controls.PAUSING and words == [pausing.PAUSE]

@@ -11,6 +11,8 @@ NOT_YOURS_TO_PAUSE = ("Only the student who started this shared training (or the
                       "it, since it runs for everyone who joined. Nothing was changed.")
 RELEASING = ("Letting the queue go on: at the end of the epoch in progress (at once when it holds between epochs) its "
              "model is stored and its worker takes the next training; Resume then queues the rest of its epochs.")
+TRAINED_ELSEWHERE = ("This training runs in another of the school's server processes, so it cannot be paused, "
+                     "resumed or stepped from here. Nothing was changed; Stop still leaves it.")
 RELEASED_ALREADY = "Its worker already went to the queue: Resume queues the rest of its epochs."
 RELEASED_NO_STEP = "Its worker goes to the queue, so it cannot step: Resume queues the rest of its epochs."
 PAUSE_FIRST = "Pause it first: only a paused training can let the queue go on."
@@ -108,6 +110,8 @@ class PauseControls:
                     "failed": "This training already ended: it failed."}[status]
         if actor is not None and not actor.teacher and (not self.owners or self.owners[0].key != actor.key):
             raise PermissionDenied(NOT_YOURS_TO_PAUSE)
+        if self.trained_elsewhere:  # its worker is another process's: a word written here would reach nobody
+            return TRAINED_ELSEWHERE
         if status == "queued":
             return "This training waits for a free worker: Pause works once it trains."
         return None

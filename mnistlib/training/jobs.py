@@ -58,6 +58,7 @@ class Job(PauseControls):
         self._position = lambda: 0  # set by the Trainer: jobs ahead of this one
         self._stop = lambda: None  # set by the Trainer: ask the backend to stop this job
         self._control = lambda word: None  # set by the Trainer: give the backend this job's Pause/Step word
+        self.trained_elsewhere = False  # another server process trains it, this one follows (shared_jobs.py)
         self._steps = 0  # Step clicks so far: each one's word differs (pausing.step_word)
         self.task_request = request  # what its worker trains now: after Let the queue go on, the rest (releasing.py)
         self.release_asked = False  # Let the queue go on was asked (and no Stop since): a Stopped outcome parks it

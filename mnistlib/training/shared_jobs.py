@@ -132,6 +132,7 @@ class SharedJobs:
         """Follow claim with job (called with the Trainer's lock held). Its owners are everyone's, so a Stop here
         usually only leaves it (Job.stop); a Stop by its last owner ends it here and leaves it elsewhere."""
         job._stop = lambda: self._leave(job)
+        job.trained_elsewhere = True
         for owner in claim.owners:
             if owner.key not in claim.left_keys:
                 job.add_owner(owner)
@@ -241,6 +242,7 @@ class SharedJobs:
                 job = Job(won.job_id, request, [])
                 trainer._register(job)
             self._drop(won.key, job)
+            job.trained_elsewhere = False  # trained here from now on
             job.start_again()
             for owner in won.owners:
                 if owner.key not in won.left_keys:
